@@ -1,0 +1,135 @@
+//! dibsim-agents: the built-in behaviours, exactly as MODEL.md states them.
+//!
+//! Each is a plain struct implementing one of the core's behaviour traits, so
+//! a plugin replacing it sees exactly the same observations. `builtin` wires
+//! the defaults for a scenario: every ally uses [`LogitProcurement`], every
+//! owner [`ThresholdInvestment`].
+
+use std::sync::Arc;
+
+use dibsim_core::behaviour::{
+    BehaviourFault, Behaviours, Investment, LineView, Procurement, ProcurementBatch, OUTSIDE,
+};
+use dibsim_core::Compiled;
+
+/// MODEL.md step 5: random-utility (logit) choice with Gumbel noise built
+/// from the uniform draws the core hands in.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LogitProcurement;
+
+/// G = -ln(-ln u), a standard Gumbel draw from u ~ U(0, 1).
+#[inline]
+pub fn gumbel(u: f64) -> f64 {
+    -(-u.ln()).ln()
+}
+
+impl Procurement for LogitProcurement {
+    fn name(&self) -> &str {
+        "builtin-logit"
+    }
+
+    fn choose(&self, batch: &ProcurementBatch<'_>, choices: &mut [i32]) -> Result<(), BehaviourFault> {
+        for (k, r) in batch.requirements.iter().enumerate() {
+            let taste = &batch.tastes[r.ally as usize];
+            let mut best = OUTSIDE;
+            let mut best_u = taste.outside_utility + gumbel(r.outside_draw);
+            let offers = &batch.offers[r.offer_start as usize..(r.offer_start + r.offer_count) as usize];
+            for (j, o) in offers.iter().enumerate() {
+                let u = taste.beta_quality * o.quality - taste.beta_price * o.price_index.ln()
+                    - taste.beta_time * r.threat * o.wait_months * o.reputation / 12.0
+                    - taste.beta_uncertainty * o.spread_months / 12.0
+                    + taste.beta_alignment * o.alignment
+                    + gumbel(o.draw);
+                if u > best_u {
+                    best_u = u;
+                    best = j as i32;
+                }
+            }
+            choices[k] = best;
+        }
+        Ok(())
+    }
+}
+
+/// MODEL.md step 10: order a tranche when backlog months exceed the threshold.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ThresholdInvestment;
+
+impl Investment for ThresholdInvestment {
+    fn name(&self) -> &str {
+        "builtin-threshold"
+    }
+
+    fn invest(&self, _month: i32, lines: &[LineView], tranches: &mut [f64]) -> Result<(), BehaviourFault> {
+        for (l, out) in lines.iter().zip(tranches.iter_mut()) {
+            *out = threshold_tranche(l);
+        }
+        Ok(())
+    }
+}
+
+/// dK = min(max_growth x K, (m / target' - 1) x K) when m > threshold'.
+#[inline]
+pub fn threshold_tranche(l: &LineView) -> f64 {
+    if l.backlog_months > l.threshold_months {
+        (l.max_growth * l.capacity).min((l.backlog_months / l.target_months - 1.0) * l.capacity).max(0.0)
+    } else {
+        0.0
+    }
+}
+
+/// The built-in behaviours for every agent of `cfg`.
+pub fn builtin(cfg: &Compiled) -> Behaviours {
+    Behaviours {
+        procurement: vec![Arc::new(LogitProcurement)],
+        ally_procurement: vec![0; cfg.allies.len()],
+        investment: vec![Arc::new(ThresholdInvestment)],
+        owner_investment: vec![0; cfg.owners.len()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(m: f64) -> LineView {
+        LineView {
+            line: 0,
+            owner: 0,
+            category: 0,
+            tier: 0,
+            capacity: 100.0,
+            pipeline: 0.0,
+            backlog_domestic: 0.0,
+            backlog_foreign_approved: 0.0,
+            backlog_months: m,
+            cash: 0.0,
+            credit_limit: 0.0,
+            capex_per_unit: 1.0,
+            subsidy: 0.0,
+            threshold_months: 18.0,
+            target_months: 12.0,
+            max_growth: 0.25,
+            draw: 0.5,
+        }
+    }
+
+    #[test]
+    fn tranche_rule() {
+        assert_eq!(threshold_tranche(&view(18.0)), 0.0);
+        // m = 20: (20/12 - 1) x 100 = 66.7, capped at 25.
+        assert_eq!(threshold_tranche(&view(20.0)), 25.0);
+        // m = 18.6: (18.6/12 - 1) x 100 = 55, still capped; below the cap
+        // needs target' close to m.
+        let mut v = view(19.0);
+        v.target_months = 18.0;
+        assert!((threshold_tranche(&v) - 100.0 / 18.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn gumbel_is_monotone_and_centred() {
+        assert!(gumbel(0.1) < gumbel(0.9));
+        // Median of Gumbel(0,1) is -ln(ln 2).
+        assert!((gumbel(0.5) + (2f64.ln()).ln()).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,150 @@
+//! Behaviour slots: the decisions MODEL.md marks **[pluggable]**.
+//!
+//! A behaviour sees plain observations and writes plain decisions into
+//! buffers the core owns; it never touches world state. That keeps the same
+//! interface usable by built-in Rust code and by a C-ABI plugin, and lets the
+//! core check every decision before acting on it. Randomness is handed in
+//! (`Offer::draw`, `Requirement::outside_draw`), drawn by the core from the
+//! agent's own stream, so a behaviour cannot break reproducibility.
+
+use crate::scenario::Tier;
+
+/// One line's quote to one requirement (MODEL.md step 2).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
+pub struct Offer {
+    pub line: u32,
+    pub exporter: u32,
+    pub quality: f64,
+    pub price_index: f64,
+    /// W_l: expected months to delivery.
+    pub wait_months: f64,
+    /// S_l: spread of the approval time, months.
+    pub spread_months: f64,
+    /// a(e, i) of the line's exporter with the buying ally.
+    pub alignment: f64,
+    /// rho_e of the line's exporter.
+    pub reputation: f64,
+    /// A uniform draw in (0, 1) from the ally's stream, one per offer.
+    pub draw: f64,
+}
+
+/// One requirement of one ally, with its offers `offers[offer_start..offer_start+offer_count]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
+pub struct Requirement {
+    pub ally: u32,
+    pub category: u32,
+    /// Q, TIV.
+    pub size: f64,
+    /// theta_i in force this month (events applied).
+    pub threat: f64,
+    /// A uniform draw in (0, 1) for the outside option.
+    pub outside_draw: f64,
+    pub offer_start: u32,
+    pub offer_count: u32,
+}
+
+/// An ally's weights (MODEL.md s.3), as a behaviour sees them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
+pub struct Taste {
+    pub beta_quality: f64,
+    pub beta_price: f64,
+    pub beta_time: f64,
+    pub beta_uncertainty: f64,
+    pub beta_alignment: f64,
+    pub outside_utility: f64,
+}
+
+/// `choices[k]` for requirement k: the index of the chosen offer within the
+/// requirement's own offers, or [`OUTSIDE`] to drop the requirement.
+pub const OUTSIDE: i32 = -1;
+
+/// Everything a procurement behaviour decides over, for a batch of requirements.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcurementBatch<'a> {
+    pub month: i32,
+    /// Indexed by `Requirement::ally`.
+    pub tastes: &'a [Taste],
+    pub requirements: &'a [Requirement],
+    pub offers: &'a [Offer],
+}
+
+/// Why a behaviour could not decide; stops the run with context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BehaviourFault {
+    pub message: String,
+}
+
+/// MODEL.md step 5: which offer each requirement takes.
+pub trait Procurement: Send + Sync {
+    fn name(&self) -> &str;
+    fn choose(&self, batch: &ProcurementBatch<'_>, choices: &mut [i32]) -> Result<(), BehaviourFault>;
+}
+
+/// One line as an investment behaviour sees it (MODEL.md step 10).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
+pub struct LineView {
+    pub line: u32,
+    pub owner: u32,
+    pub category: u32,
+    pub tier: u32,
+    /// K_l, TIV/month.
+    pub capacity: f64,
+    /// Capacity ordered, not yet online.
+    pub pipeline: f64,
+    pub backlog_domestic: f64,
+    /// Approved foreign orders not yet produced: the order book.
+    pub backlog_foreign_approved: f64,
+    /// m = (B_dom + B_for,approved) / (K + pipeline).
+    pub backlog_months: f64,
+    /// Owner's cash, US$ M, before this month's tranches.
+    pub cash: f64,
+    pub credit_limit: f64,
+    /// US$ M per TIV/month of capacity, before subsidy.
+    pub capex_per_unit: f64,
+    /// Share of capex the government pays.
+    pub subsidy: f64,
+    /// invest_threshold' and target' (subsidy applied), months.
+    pub threshold_months: f64,
+    pub target_months: f64,
+    pub max_growth: f64,
+    /// A uniform draw in (0, 1) from the owner's stream.
+    pub draw: f64,
+}
+
+impl LineView {
+    pub fn tier(&self) -> Tier {
+        if self.tier == 0 {
+            Tier::High
+        } else {
+            Tier::Low
+        }
+    }
+}
+
+/// MODEL.md step 10: the tranche each line orders. `tranches[k]` is the
+/// capacity (TIV/month) line k orders, 0 for none; the core shrinks it to the
+/// owner's credit and never lets it be negative.
+pub trait Investment: Send + Sync {
+    fn name(&self) -> &str;
+    /// Whether `LineView::draw` is used (drawing costs time; the built-in
+    /// rule draws nothing).
+    fn uses_draws(&self) -> bool {
+        false
+    }
+    fn invest(&self, month: i32, lines: &[LineView], tranches: &mut [f64]) -> Result<(), BehaviourFault>;
+}
+
+/// Which behaviour each agent uses. Index 0 of each list is the default.
+#[derive(Clone)]
+pub struct Behaviours {
+    pub procurement: Vec<std::sync::Arc<dyn Procurement>>,
+    /// Per ally: index into `procurement`.
+    pub ally_procurement: Vec<u16>,
+    pub investment: Vec<std::sync::Arc<dyn Investment>>,
+    /// Per owner (suppliers in scenario order): index into `investment`.
+    pub owner_investment: Vec<u16>,
+}

@@ -1,0 +1,224 @@
+//! Scenario composition on TOML trees: `extends`, `--set` and sweep axes.
+//!
+//! Overrides work on the untyped tree so that any field can be reached by a
+//! path such as `exporters.France.approval_mean_months`: a segment that meets
+//! an array of tables picks the element whose `name` (or `owner`) matches, or
+//! the element at a numeric index. The typed [`Scenario`] is built once, at
+//! the end, so its defaults and unknown-field checks apply to the result.
+//! No file is read here; the caller hands in text.
+
+use toml::{Table, Value};
+
+use crate::error::ScenarioError;
+use crate::scenario::Scenario;
+
+/// Parses one scenario file's text. Syntax errors and fields of the wrong
+/// name or type are reported with the parser's line and column.
+pub fn parse_file(file: &str, text: &str) -> Result<Table, ScenarioError> {
+    let table: Table = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+        file: file.to_string(),
+        message: e.to_string().trim_end().to_string(),
+    })?;
+    // Every field has a default, so a partial file (one that extends another)
+    // still deserialises alone; this catches unknown fields with their line.
+    toml::from_str::<Scenario>(text).map_err(|e| ScenarioError::Parse {
+        file: file.to_string(),
+        message: e.to_string().trim_end().to_string(),
+    })?;
+    Ok(table)
+}
+
+fn element_key(t: &Table) -> Option<&str> {
+    ["name", "owner"]
+        .iter()
+        .find_map(|k| t.get(*k).and_then(Value::as_str))
+}
+
+/// Deep-merges `over` into `base`: tables merge key by key; arrays of named
+/// tables merge element by element on the name (new names are appended);
+/// anything else is replaced.
+pub fn merge(base: &mut Table, over: Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(Value::Table(b)), Value::Table(o)) => merge(b, o),
+            (Some(Value::Array(b)), Value::Array(o))
+                if is_named_tables(b) && is_named_tables(&o) =>
+            {
+                for item in o {
+                    let Value::Table(ot) = item else { continue };
+                    let key = element_key(&ot).map(str::to_string);
+                    let pos = b.iter().position(|x| {
+                        matches!(x, Value::Table(bt) if element_key(bt).map(str::to_string) == key)
+                    });
+                    match pos {
+                        Some(i) => {
+                            if let Value::Table(bt) = &mut b[i] {
+                                merge(bt, ot);
+                            }
+                        }
+                        None => b.push(Value::Table(ot)),
+                    }
+                }
+            }
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+fn is_named_tables(a: &[Value]) -> bool {
+    !a.is_empty()
+        && a.iter()
+            .all(|x| matches!(x, Value::Table(t) if element_key(t).is_some()))
+}
+
+/// Parses the right-hand side of `--set path=VALUE`: a TOML value, or a bare
+/// string when it is not one (`--set focal_exporter=France`).
+pub fn parse_value(text: &str) -> Value {
+    let wrapped = format!("v = {text}");
+    match toml::from_str::<Table>(&wrapped) {
+        Ok(mut t) => t.remove("v").unwrap_or(Value::String(text.to_string())),
+        Err(_) => Value::String(text.to_string()),
+    }
+}
+
+/// Sets the field at `path` to `value`, creating tables on the way.
+pub fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), ScenarioError> {
+    let unknown = |message: String| ScenarioError::UnknownPath {
+        path: path.to_string(),
+        message,
+    };
+    let segments: Vec<&str> = path.split('.').collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return Err(unknown("empty segment".into()));
+    }
+    let mut table = root;
+    for (depth, seg) in segments.iter().enumerate() {
+        let last = depth + 1 == segments.len();
+        if last {
+            table.insert(seg.to_string(), value);
+            return Ok(());
+        }
+        let next_seg = segments[depth + 1];
+        let entry = table
+            .entry(seg.to_string())
+            .or_insert_with(|| Value::Table(Table::new()));
+        table = match entry {
+            Value::Table(t) => t,
+            Value::Array(items) => {
+                let idx = match next_seg.parse::<usize>() {
+                    Ok(i) if i < items.len() => Some(i),
+                    _ => items.iter().position(
+                        |x| matches!(x, Value::Table(t) if element_key(t) == Some(next_seg)),
+                    ),
+                };
+                let Some(i) = idx else {
+                    return Err(unknown(format!("`{seg}` has no element named `{next_seg}`")));
+                };
+                if depth + 2 == segments.len() {
+                    items[i] = value;
+                    return Ok(());
+                }
+                // The element name was consumed too: skip it below.
+                match &mut items[i] {
+                    Value::Table(t) => return set_path(t, &segments[depth + 2..].join("."), value).map_err(|e| match e {
+                        ScenarioError::UnknownPath { message, .. } => unknown(message),
+                        other => other,
+                    }),
+                    _ => return Err(unknown(format!("`{seg}.{next_seg}` is not a table"))),
+                }
+            }
+            _ => return Err(unknown(format!("`{seg}` is a value, not a section"))),
+        };
+    }
+    Ok(())
+}
+
+/// Builds the typed scenario from a composed tree and validates it. `file`
+/// names the top scenario file in messages.
+pub fn resolve(file: &str, table: Table) -> Result<Scenario, ScenarioError> {
+    let value = Value::Table(table);
+    let mut scenario: Scenario = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        ScenarioError::Invalid {
+            file: file.to_string(),
+            field: path,
+            message: e.into_inner().to_string(),
+        }
+    })?;
+    scenario.extends.clear();
+    scenario.validate().map_err(|e| e.in_file(file))?;
+    Ok(scenario)
+}
+
+/// Convenience for tests and embedded use: one self-contained text.
+pub fn from_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let table = parse_file(file, text)?;
+    resolve(file, table)
+}
+
+/// Reads a numeric field by path from a resolved scenario, for sweep tables.
+pub fn get_path(s: &Scenario, path: &str) -> Option<Value> {
+    let v = Value::try_from(s).ok()?;
+    let mut cur = &v;
+    for seg in path.split('.') {
+        cur = match cur {
+            Value::Table(t) => t.get(seg)?,
+            Value::Array(items) => match seg.parse::<usize>() {
+                Ok(i) => items.get(i)?,
+                Err(_) => items
+                    .iter()
+                    .find(|x| matches!(x, Value::Table(t) if element_key(t) == Some(seg)))?,
+            },
+            _ => return None,
+        };
+    }
+    Some(cur.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> Table {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn merge_named_arrays_by_name() {
+        let mut base = table("[[exporters]]\nname='A'\ndeny_base=0.1\n[[exporters]]\nname='B'\n");
+        merge(&mut base, table("[[exporters]]\nname='B'\ndeny_base=0.3\n"));
+        let ex = base["exporters"].as_array().unwrap();
+        assert_eq!(ex.len(), 2);
+        assert_eq!(ex[1]["deny_base"].as_float(), Some(0.3));
+        assert_eq!(ex[0]["deny_base"].as_float(), Some(0.1));
+    }
+
+    #[test]
+    fn set_by_name_and_index() {
+        let mut t = table("[[exporters]]\nname='France'\n[policy]\nstart_month=5\n");
+        set_path(&mut t, "exporters.France.approval_mean_months", parse_value("3.5")).unwrap();
+        set_path(&mut t, "policy.export_reserve", parse_value("0.2")).unwrap();
+        set_path(&mut t, "exporters.0.deny_base", parse_value("0.4")).unwrap();
+        assert_eq!(t["exporters"][0]["approval_mean_months"].as_float(), Some(3.5));
+        assert_eq!(t["exporters"][0]["deny_base"].as_float(), Some(0.4));
+        assert_eq!(t["policy"]["export_reserve"].as_float(), Some(0.2));
+        let err = set_path(&mut t, "exporters.Spain.deny_base", parse_value("1")).unwrap_err();
+        assert!(err.to_string().contains("no element named `Spain`"), "{err}");
+    }
+
+    #[test]
+    fn bare_words_are_strings() {
+        assert_eq!(parse_value("France"), Value::String("France".into()));
+        assert_eq!(parse_value("true"), Value::Boolean(true));
+        assert_eq!(parse_value("[\"a\"]"), Value::Array(vec![Value::String("a".into())]));
+    }
+
+    #[test]
+    fn unknown_field_names_line() {
+        let err = parse_file("x.toml", "months = 10\nbogus = 1\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("x.toml") && msg.contains("line 2") && msg.contains("bogus"), "{msg}");
+    }
+}

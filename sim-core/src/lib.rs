@@ -1,0 +1,30 @@
+//! dibsim-core: the simulation engine of dibsim.
+//!
+//! One job: advance a world of allies, contractors and competitor exporters
+//! month by month, exactly as `MODEL.md` states, and record what happened.
+//! A month is synchronous: all allies decide in parallel from the same
+//! start-of-month quotes, then the sequential phases resolve those decisions
+//! in a fixed order with the world's own random stream. That split is what
+//! makes output bit-identical for any number of threads.
+//!
+//! The core reads no files and knows no plugin or command line: scenarios
+//! arrive as text or values, behaviours as trait objects ([`behaviour`]).
+
+pub mod behaviour;
+pub mod compiled;
+pub mod compose;
+pub mod error;
+pub mod metrics;
+pub mod rng;
+pub mod run;
+pub mod scenario;
+pub mod stats;
+mod validate;
+pub mod world;
+
+pub use behaviour::{Behaviours, Investment, Procurement};
+pub use compiled::Compiled;
+pub use error::{RunError, ScenarioError};
+pub use metrics::{ExporterMonth, Recorder};
+pub use scenario::Scenario;
+pub use world::World;

@@ -1,0 +1,68 @@
+//! Running scenarios: one run, replicates, and forks of a shared history.
+//!
+//! Runs of scenarios that differ only in `policy` (and share a seed) are the
+//! same up to `policy.start_month`: [`run_group`] simulates that prefix once
+//! and clones the world for each scenario. The clone carries every stream's
+//! state, so a fork is byte-identical to a run from scratch.
+
+use std::sync::Arc;
+
+use crate::behaviour::Behaviours;
+use crate::compiled::Compiled;
+use crate::error::RunError;
+use crate::metrics::Recorder;
+use crate::world::World;
+
+/// A scenario ready to run: compiled parameters and its behaviours.
+#[derive(Clone)]
+pub struct Prepared {
+    pub cfg: Arc<Compiled>,
+    pub behaviours: Behaviours,
+}
+
+pub fn run_one(p: &Prepared, seed: u64) -> Result<Recorder, RunError> {
+    let mut w = World::new(Arc::clone(&p.cfg), p.behaviours.clone(), seed)?;
+    w.run()?;
+    Ok(w.into_recorder())
+}
+
+/// Whether two scenarios share their history up to the policy start.
+pub fn forkable(a: &Compiled, b: &Compiled) -> bool {
+    a.scenario.without_policy() == b.scenario.without_policy()
+}
+
+/// Runs every scenario of a forkable group with one seed, simulating the
+/// shared prefix once. Results are in the order of `group`.
+pub fn run_group(group: &[&Prepared], seed: u64) -> Vec<Result<Recorder, RunError>> {
+    let Some(first) = group.first() else { return Vec::new() };
+    if group.len() == 1 {
+        return vec![run_one(first, seed)];
+    }
+    let fork_at = first.cfg.scenario.policy.start_month;
+    let prefix = World::new(Arc::clone(&first.cfg), first.behaviours.clone(), seed)
+        .and_then(|mut w| w.run_until(fork_at).map(|_| w));
+    let prefix = match prefix {
+        Ok(w) => w,
+        Err(e) => return group.iter().map(|_| Err(e.clone())).collect(),
+    };
+    group
+        .iter()
+        .map(|p| {
+            let mut w = prefix.fork(Arc::clone(&p.cfg), p.behaviours.clone())?;
+            w.run()?;
+            Ok(w.into_recorder())
+        })
+        .collect()
+}
+
+/// Splits scenarios into forkable groups (indices, first-seen order).
+pub fn groups(prepared: &[Prepared]) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for (i, p) in prepared.iter().enumerate() {
+        match out.iter_mut().find(|g| forkable(&prepared[g[0]].cfg, &p.cfg)) {
+            Some(g) => g.push(i),
+            None => out.push(vec![i]),
+        }
+    }
+    out
+}

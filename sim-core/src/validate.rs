@@ -1,0 +1,262 @@
+//! Semantic checks of a resolved scenario. Field paths in messages use the
+//! same `section.Name.field` form that `--set` accepts, so a user can go
+//! straight from the message to the fix.
+
+use std::collections::BTreeSet;
+
+use crate::error::ScenarioError;
+use crate::scenario::{Scenario, Tier};
+
+type Result = std::result::Result<(), ScenarioError>;
+
+fn finite(field: &str, v: f64) -> Result {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(ScenarioError::invalid(field, format!("{v} is not a finite number")))
+    }
+}
+
+fn non_negative(field: &str, v: f64) -> Result {
+    finite(field, v)?;
+    if v < 0.0 {
+        return Err(ScenarioError::invalid(field, format!("{v} is negative; it must be >= 0")));
+    }
+    Ok(())
+}
+
+fn positive(field: &str, v: f64) -> Result {
+    finite(field, v)?;
+    if v <= 0.0 {
+        return Err(ScenarioError::invalid(field, format!("{v} must be > 0")));
+    }
+    Ok(())
+}
+
+fn unit(field: &str, v: f64) -> Result {
+    finite(field, v)?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(ScenarioError::invalid(field, format!("{v} is outside [0, 1]")));
+    }
+    Ok(())
+}
+
+fn unique<'a>(section: &str, names: impl Iterator<Item = &'a str>) -> Result {
+    let mut seen = BTreeSet::new();
+    for (i, n) in names.enumerate() {
+        if n.is_empty() {
+            return Err(ScenarioError::invalid(format!("{section}[{i}].name"), "missing name"));
+        }
+        if !seen.insert(n) {
+            return Err(ScenarioError::invalid(format!("{section}.{n}"), "name appears twice"));
+        }
+    }
+    Ok(())
+}
+
+/// Largest number of exporters: exclusions are a 64-bit set.
+pub const MAX_EXPORTERS: usize = 64;
+
+pub fn validate(s: &Scenario) -> Result {
+    if s.months == 0 {
+        return Err(ScenarioError::invalid("months", "must be at least 1"));
+    }
+    let m = &s.model;
+    unit("model.threat_persistence", m.threat_persistence)?;
+    non_negative("model.threat_sd", m.threat_sd)?;
+    unit("model.margin", m.margin)?;
+    unit("model.cancel_prob", m.cancel_prob)?;
+    unit("model.reputation_weight", m.reputation_weight)?;
+    positive("model.invest_threshold_months", m.invest_threshold_months)?;
+    positive("model.target_backlog_months", m.target_backlog_months)?;
+    non_negative("model.max_growth", m.max_growth)?;
+    non_negative("model.decline_backlog_months", m.decline_backlog_months)?;
+    unit("model.decline_rate", m.decline_rate)?;
+    unit("model.min_foreign_share", m.min_foreign_share)?;
+    if m.invest_every_months == 0 {
+        return Err(ScenarioError::invalid("model.invest_every_months", "must be at least 1"));
+    }
+
+    if s.categories.is_empty() {
+        return Err(ScenarioError::invalid("categories", "at least one category is needed"));
+    }
+    unique("categories", s.categories.iter().map(|c| c.name.as_str()))?;
+    for c in &s.categories {
+        let f = |x: &str| format!("categories.{}.{x}", c.name);
+        positive(&f("program_size_mean"), c.program_size_mean)?;
+        non_negative(&f("program_size_sigma"), c.program_size_sigma)?;
+        non_negative(&f("capex_per_unit"), c.capex_per_unit)?;
+        finite(&f("delivery_span_months"), c.delivery_span_months)?;
+        if c.delivery_span_months < 1.0 {
+            return Err(ScenarioError::invalid(f("delivery_span_months"), "must be at least 1"));
+        }
+    }
+    let category_known = |field: &str, name: &str| -> Result {
+        if s.category_index(name).is_none() {
+            let known: Vec<&str> = s.categories.iter().map(|c| c.name.as_str()).collect();
+            return Err(ScenarioError::invalid(
+                field,
+                format!("unknown category `{name}` (known: {})", known.join(", ")),
+            ));
+        }
+        Ok(())
+    };
+
+    if s.exporters.is_empty() {
+        return Err(ScenarioError::invalid("exporters", "at least one exporter is needed"));
+    }
+    if s.exporters.len() > MAX_EXPORTERS {
+        return Err(ScenarioError::invalid(
+            "exporters",
+            format!("{} exporters; at most {MAX_EXPORTERS} are supported", s.exporters.len()),
+        ));
+    }
+    unique("exporters", s.exporters.iter().map(|e| e.name.as_str()))?;
+    for e in &s.exporters {
+        let f = |x: &str| format!("exporters.{}.{x}", e.name);
+        non_negative(&f("approval_mean_months"), e.approval_mean_months)?;
+        non_negative(&f("approval_cv"), e.approval_cv)?;
+        unit(&f("deny_base"), e.deny_base)?;
+        non_negative(&f("export_variant_delay_months"), e.export_variant_delay_months)?;
+        for (c, v) in &e.domestic_demand {
+            category_known(&f("domestic_demand"), c)?;
+            non_negative(&f(&format!("domestic_demand.{c}")), *v)?;
+        }
+    }
+    let exporter_known = |field: &str, name: &str| -> Result {
+        if s.exporter_index(name).is_none() {
+            return Err(ScenarioError::invalid(field, format!("unknown exporter `{name}`")));
+        }
+        Ok(())
+    };
+    exporter_known("focal_exporter", &s.focal_exporter)?;
+
+    unique("suppliers", s.suppliers.iter().map(|o| o.name.as_str()))?;
+    for o in &s.suppliers {
+        let f = |x: &str| format!("suppliers.{}.{x}", o.name);
+        exporter_known(&f("exporter"), &o.exporter)?;
+        finite(&f("cash"), o.cash)?;
+        non_negative(&f("credit_limit"), o.credit_limit)?;
+        let mut seen = BTreeSet::new();
+        for (i, l) in o.lines.iter().enumerate() {
+            let g = |x: &str| format!("suppliers.{}.lines[{i}].{x}", o.name);
+            category_known(&g("category"), &l.category)?;
+            if !seen.insert((l.category.as_str(), l.tier)) {
+                return Err(ScenarioError::invalid(
+                    g("category"),
+                    format!("a second {:?}-tier line of `{}`; a line is (owner, category, tier)", l.tier, l.category),
+                ));
+            }
+            non_negative(&g("capacity"), l.capacity)?;
+            unit(&g("quality"), l.quality)?;
+            positive(&g("price_index"), l.price_index)?;
+        }
+    }
+
+    unique("allies", s.allies.iter().map(|a| a.name.as_str()))?;
+    for a in &s.allies {
+        let f = |x: &str| format!("allies.{}.{x}", a.name);
+        if a.region.is_empty() {
+            return Err(ScenarioError::invalid(f("region"), "missing region"));
+        }
+        non_negative(&f("import_budget"), a.import_budget)?;
+        let mut sum = 0.0;
+        for (c, w) in &a.mix {
+            category_known(&f("mix"), c)?;
+            non_negative(&f(&format!("mix.{c}")), *w)?;
+            sum += w;
+        }
+        if (sum - 1.0).abs() > 1e-6 {
+            return Err(ScenarioError::invalid(f("mix"), format!("shares sum to {sum}, not 1")));
+        }
+        for (x, v) in [
+            ("beta_quality", a.beta_quality),
+            ("beta_price", a.beta_price),
+            ("beta_time", a.beta_time),
+            ("beta_uncertainty", a.beta_uncertainty),
+            ("beta_alignment", a.beta_alignment),
+            ("outside_utility", a.outside_utility),
+        ] {
+            finite(&f(x), v)?;
+        }
+        finite(&f("patience"), a.patience)?;
+        if a.patience <= 1.0 {
+            return Err(ScenarioError::invalid(f("patience"), format!("{} must be > 1", a.patience)));
+        }
+        unit(&f("advance_share"), a.advance_share)?;
+        unit(&f("default_alignment"), a.default_alignment)?;
+        for (e, v) in &a.alignment {
+            exporter_known(&f("alignment"), e)?;
+            unit(&f(&format!("alignment.{e}")), *v)?;
+        }
+    }
+
+    for (i, ev) in s.events.iter().enumerate() {
+        let f = |x: &str| format!("events[{i}].{x}");
+        if !s.allies.iter().any(|a| a.region == ev.region) {
+            return Err(ScenarioError::invalid(f("region"), format!("no ally is in region `{}`", ev.region)));
+        }
+        positive(&f("factor"), ev.factor)?;
+        if ev.to_month <= ev.from_month {
+            return Err(ScenarioError::invalid(f("to_month"), "must be after from_month"));
+        }
+    }
+
+    let p = &s.policy;
+    positive("policy.approval_time_factor", p.approval_time_factor)?;
+    non_negative("policy.approval_cv_factor", p.approval_cv_factor)?;
+    finite("policy.factory_subsidy", p.factory_subsidy)?;
+    if !(0.0..1.0).contains(&p.factory_subsidy) {
+        return Err(ScenarioError::invalid("policy.factory_subsidy", format!("{} is outside [0, 1)", p.factory_subsidy)));
+    }
+    unit("policy.export_reserve", p.export_reserve)?;
+    positive("policy.priority_approval_factor", p.priority_approval_factor)?;
+    let focal_owner = |field: &str, name: &str| -> Result {
+        match s.suppliers.iter().find(|o| o.name == name) {
+            None => Err(ScenarioError::invalid(field, format!("unknown supplier `{name}`"))),
+            Some(o) if o.exporter != s.focal_exporter => Err(ScenarioError::invalid(
+                field,
+                format!("`{name}` is not a supplier of the focal exporter `{}`", s.focal_exporter),
+            )),
+            Some(_) => Ok(()),
+        }
+    };
+    for (i, nf) in p.new_factories.iter().enumerate() {
+        let f = |x: &str| format!("policy.new_factories[{i}].{x}");
+        focal_owner(&f("owner"), &nf.owner)?;
+        category_known(&f("category"), &nf.category)?;
+        non_negative(&f("capacity"), nf.capacity)?;
+        let has_line = s.suppliers.iter().any(|o| {
+            o.name == nf.owner && o.lines.iter().any(|l| l.category == nf.category && l.tier == nf.tier)
+        }) || (nf.tier == Tier::Low && p.low_tier.iter().any(|l| l.owner == nf.owner && l.category == nf.category));
+        if !has_line {
+            return Err(ScenarioError::invalid(
+                f("category"),
+                format!("`{}` has no {:?}-tier line of `{}` to add a factory to", nf.owner, nf.tier, nf.category),
+            ));
+        }
+        if nf.online_month < p.start_month {
+            return Err(ScenarioError::invalid(f("online_month"), "a lever cannot act before policy.start_month"));
+        }
+    }
+    for (i, lt) in p.low_tier.iter().enumerate() {
+        let f = |x: &str| format!("policy.low_tier[{i}].{x}");
+        focal_owner(&f("owner"), &lt.owner)?;
+        category_known(&f("category"), &lt.category)?;
+        unit(&f("quality"), lt.quality)?;
+        positive(&f("price_index"), lt.price_index)?;
+        non_negative(&f("capacity"), lt.capacity)?;
+        let exists = s.suppliers.iter().any(|o| {
+            o.name == lt.owner && o.lines.iter().any(|l| l.category == lt.category && l.tier == Tier::Low)
+        });
+        if exists {
+            return Err(ScenarioError::invalid(f("owner"), format!("`{}` already has a low-tier `{}` line", lt.owner, lt.category)));
+        }
+    }
+    for (i, name) in p.priority_partners.iter().enumerate() {
+        if !s.allies.iter().any(|a| &a.name == name) {
+            return Err(ScenarioError::invalid(format!("policy.priority_partners[{i}]"), format!("unknown ally `{name}`")));
+        }
+    }
+    Ok(())
+}

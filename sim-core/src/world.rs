@@ -1,0 +1,1164 @@
+//! The world state and one month of MODEL.md section 4.
+//!
+//! A month is synchronous: every ally decides from the same start-of-month
+//! quotes (steps 1, 4, 5, fused into one pass per ally, parallel where the
+//! world is large enough to pay for it), then the sequential phases resolve
+//! the decisions in a fixed order (ally id, requirement index) with the world
+//! stream. Because each ally draws only from its own stream and resolution
+//! order never depends on scheduling, the result is bit-identical for any
+//! thread count.
+//!
+//! Orders live in one vector indexed by order id; ids grow with placement, so
+//! "placement order" is id order everywhere (approval and entry buckets are
+//! appended in id order and need no sort).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use rand::{Rng, RngCore};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Poisson, StandardNormal};
+
+use crate::behaviour::{Behaviours, LineView, Offer, ProcurementBatch, Requirement as ReqView, OUTSIDE};
+use crate::compiled::Compiled;
+use crate::error::RunError;
+use crate::metrics::{ExporterMonth, Recorder};
+use crate::rng::{stream, StreamId};
+use crate::scenario::{OwnerKind, Tier};
+
+/// Worlds with at least this many allies decide in parallel within a month.
+/// Below it the rayon fork/join costs more than the decisions (measured:
+/// the 65-ally baseline decides in about 3 us a month).
+pub const PARALLEL_ALLIES: usize = 256;
+
+const NO_ORDER: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    AwaitingApproval,
+    AwaitingEntry,
+    Queued,
+    Producing,
+    Done,
+    Cancelled,
+    Denied,
+}
+
+#[derive(Debug, Clone)]
+pub struct Order {
+    pub ally: u32,
+    pub line: u32,
+    pub category: u16,
+    pub priority: bool,
+    pub status: Status,
+    pub size: f64,
+    pub price_index: f64,
+    pub placed: i32,
+    pub quoted_wait: f64,
+    /// V_e in force when placed.
+    pub variant_delay: i32,
+    pub produced: f64,
+    pub excluded: u64,
+    /// Month the order joined its line's queue.
+    pub entry_month: i32,
+    taken_month: i32,
+    taken: f64,
+}
+
+/// A requirement waiting for a supplier (new this month or come back).
+#[derive(Debug, Clone, Copy)]
+struct Need {
+    category: u16,
+    size: f64,
+    excluded: u64,
+}
+
+#[derive(Debug, Clone)]
+struct AllyState {
+    log_threat: f64,
+    rng: ChaCha8Rng,
+    /// Requirements that came back (denied or cancelled), for next month.
+    returned: Vec<Need>,
+    /// This month's requirements.
+    needs: Vec<Need>,
+    /// Scratch buffers reused every month (no allocation in the hot path).
+    reqs: Vec<ReqView>,
+    offers: Vec<Offer>,
+    choices: Vec<i32>,
+    /// Open orders with nothing produced, in placement order (step 8).
+    open: Vec<u32>,
+    /// theta used this month, events applied.
+    threat: f64,
+}
+
+#[derive(Debug, Clone)]
+struct OwnerState {
+    cash: f64,
+    rng: ChaCha8Rng,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Shipment {
+    month: i32,
+    order: u32,
+    tiv: f64,
+    last: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LineState {
+    pub online: bool,
+    pub capacity: f64,
+    /// Capacity the line started with (or came online with): the decline floor.
+    pub base_capacity: f64,
+    /// (online month, TIV/month) ordered, not yet online.
+    pipeline: Vec<(i32, f64)>,
+    pub pipeline_total: f64,
+    /// D_l: last month's domestic order, TIV/month.
+    pub domestic_per_month: f64,
+    /// (entry month, remaining TIV) of domestic orders.
+    domestic_entries: VecDeque<(i32, f64)>,
+    pub backlog_domestic: f64,
+    queue_priority: VecDeque<u32>,
+    queue: VecDeque<u32>,
+    /// Unproduced TIV of all open foreign orders (awaiting approval, entry, queued).
+    pub backlog_foreign: f64,
+    pub backlog_foreign_priority: f64,
+    /// Unproduced TIV of approved open foreign orders: the order book.
+    pub backlog_foreign_approved: f64,
+    shipments: VecDeque<Shipment>,
+    idle_months: u32,
+    /// Cumulative TIV, for the conservation identity.
+    pub ordered: f64,
+    pub produced: f64,
+    pub cancelled: f64,
+    pub denied: f64,
+}
+
+/// Quote terms of a line at the start of a month (MODEL.md step 2).
+#[derive(Debug, Clone, Copy, Default)]
+struct Quote {
+    live: bool,
+    foreign_capacity: f64,
+    /// max(A + V, B / K_f) for ordinary and for priority-partner requirements.
+    head: f64,
+    head_priority: f64,
+    spread: f64,
+    spread_priority: f64,
+    build: f64,
+}
+
+/// Per-exporter accumulators of the current month.
+#[derive(Debug, Clone, Default)]
+struct MonthAcc {
+    orders_tiv: f64,
+    deliveries_tiv: f64,
+    deliveries_domestic_tiv: f64,
+    revenue: f64,
+    production: f64,
+    quoted_sum: f64,
+    realised_sum: f64,
+    completions: u32,
+    cancellations: u32,
+    denials: u32,
+}
+
+/// One simulation: state, behaviours and recorder. Clone it to fork.
+#[derive(Clone)]
+pub struct World {
+    cfg: Arc<Compiled>,
+    behaviours: Behaviours,
+    /// Month about to be simulated.
+    month: i32,
+    world_rng: ChaCha8Rng,
+    allies: Vec<AllyState>,
+    owners: Vec<OwnerState>,
+    lines: Vec<LineState>,
+    reputation: Vec<f64>,
+    orders: Vec<Order>,
+    approvals: BTreeMap<i32, Vec<u32>>,
+    entries: BTreeMap<i32, Vec<u32>>,
+    quotes: Vec<Quote>,
+    acc: Vec<MonthAcc>,
+    /// Foreign deliveries received this month, by ally region.
+    region_acc: Vec<f64>,
+    recorder: Recorder,
+    placed_this_month: Vec<u32>,
+}
+
+impl World {
+    /// A world at the first warm-up month: empty queues, reputations 1.
+    pub fn new(cfg: Arc<Compiled>, behaviours: Behaviours, seed: u64) -> Result<World, RunError> {
+        if behaviours.ally_procurement.len() != cfg.allies.len()
+            || behaviours.owner_investment.len() != cfg.owners.len()
+        {
+            return Err(RunError::Setup("behaviour assignment does not match the scenario's agents".into()));
+        }
+        let allies = (0..cfg.allies.len())
+            .map(|i| AllyState {
+                log_threat: 0.0,
+                rng: stream(seed, StreamId::Ally(i as u32)),
+                returned: Vec::new(),
+                needs: Vec::new(),
+                reqs: Vec::new(),
+                offers: Vec::new(),
+                choices: Vec::new(),
+                open: Vec::new(),
+                threat: 1.0,
+            })
+            .collect();
+        let owners = cfg
+            .owners
+            .iter()
+            .enumerate()
+            .map(|(i, o)| OwnerState {
+                cash: o.cash,
+                rng: stream(seed, StreamId::Owner(i as u32)),
+            })
+            .collect();
+        let start = -cfg.warmup;
+        let lines = cfg
+            .lines
+            .iter()
+            .map(|l| {
+                let online = l.online_month <= start;
+                LineState {
+                    online,
+                    capacity: if online { l.capacity } else { 0.0 },
+                    base_capacity: l.capacity,
+                    ..LineState::default()
+                }
+            })
+            .collect();
+        let nexp = cfg.exporters.len();
+        let recorder = Recorder::new(&cfg);
+        Ok(World {
+            month: start,
+            world_rng: stream(seed, StreamId::World),
+            allies,
+            owners,
+            lines,
+            reputation: vec![1.0; nexp],
+            orders: Vec::new(),
+            approvals: BTreeMap::new(),
+            entries: BTreeMap::new(),
+            quotes: vec![Quote::default(); cfg.lines.len()],
+            acc: vec![MonthAcc::default(); nexp],
+            region_acc: vec![0.0; cfg.regions.len()],
+            recorder,
+            placed_this_month: Vec::new(),
+            behaviours,
+            cfg,
+        })
+    }
+
+    pub fn month(&self) -> i32 {
+        self.month
+    }
+
+    pub fn config(&self) -> &Arc<Compiled> {
+        &self.cfg
+    }
+
+    pub fn lines(&self) -> &[LineState] {
+        &self.lines
+    }
+
+    pub fn orders(&self) -> &[Order] {
+        &self.orders
+    }
+
+    pub fn reputation(&self) -> &[f64] {
+        &self.reputation
+    }
+
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    pub fn into_recorder(self) -> Recorder {
+        self.recorder
+    }
+
+    /// Whether the simulation has reached its last month.
+    pub fn finished(&self) -> bool {
+        self.month >= self.cfg.months
+    }
+
+    /// Runs months until `month` (exclusive) or the end.
+    pub fn run_until(&mut self, month: i32) -> Result<(), RunError> {
+        while self.month < month.min(self.cfg.months) {
+            self.step()?;
+        }
+        Ok(())
+    }
+
+    pub fn run(&mut self) -> Result<(), RunError> {
+        self.run_until(self.cfg.months)
+    }
+
+    /// Continues this world under another scenario that differs only in its
+    /// policy levers, from a month before they start (the shared prefix of
+    /// `compare` and sweeps). The caller checks the scenarios agree.
+    pub fn fork(&self, cfg: Arc<Compiled>, behaviours: Behaviours) -> Result<World, RunError> {
+        if self.month > cfg.scenario.policy.start_month {
+            return Err(RunError::Setup(format!(
+                "cannot fork at month {} after the policy starts at month {}",
+                self.month, cfg.scenario.policy.start_month
+            )));
+        }
+        let mut w = self.clone();
+        while w.lines.len() < cfg.lines.len() {
+            let l = &cfg.lines[w.lines.len()];
+            w.lines.push(LineState {
+                base_capacity: l.capacity,
+                ..LineState::default()
+            });
+        }
+        w.quotes.resize(cfg.lines.len(), Quote::default());
+        w.cfg = cfg;
+        w.behaviours = behaviours;
+        Ok(w)
+    }
+
+    /// One month, MODEL.md s.4 steps 1-11.
+    pub fn step(&mut self) -> Result<(), RunError> {
+        let t = self.month;
+        for a in &mut self.acc {
+            *a = MonthAcc::default();
+        }
+        self.region_acc.iter_mut().for_each(|x| *x = 0.0);
+        self.bring_online(t);
+        self.quote(t);
+        self.domestic_orders();
+        self.decide(t)?;
+        self.place_orders(t);
+        self.decide_approvals(t);
+        self.produce_and_deliver(t);
+        self.cancel(t);
+        self.invest(t)?;
+        self.record(t);
+        self.month += 1;
+        Ok(())
+    }
+
+    fn bring_online(&mut self, t: i32) {
+        let cfg = &*self.cfg;
+        for (li, line) in self.lines.iter_mut().enumerate() {
+            if !line.online && cfg.lines[li].online_month <= t {
+                line.online = true;
+                line.capacity = cfg.lines[li].capacity;
+                line.base_capacity = cfg.lines[li].capacity;
+            }
+            if !line.pipeline.is_empty() {
+                let mut arrived = 0.0;
+                line.pipeline.retain(|&(m, dk)| {
+                    if m <= t {
+                        arrived += dk;
+                        false
+                    } else {
+                        true
+                    }
+                });
+                line.capacity += arrived;
+                line.pipeline_total = line.pipeline.iter().map(|x| x.1).sum();
+            }
+        }
+        for &(li, dk, m) in &cfg.new_factories {
+            if m == t {
+                let line = &mut self.lines[li as usize];
+                line.capacity += dk;
+                line.online = true;
+            }
+        }
+    }
+
+    /// Approval mean, its cv and the export-variant delay for a new order of
+    /// exporter `e` in month `t`.
+    fn approval_terms(&self, e: usize, t: i32, partner: bool) -> (f64, f64, f64) {
+        let cfg = &*self.cfg;
+        let ex = &cfg.exporters[e];
+        if e == cfg.focal && cfg.policy_on(t) {
+            let p = &cfg.scenario.policy;
+            let mut mean = ex.approval_mean * p.approval_time_factor;
+            if partner {
+                mean *= p.priority_approval_factor;
+            }
+            let delay = if p.export_by_design { 0.0 } else { ex.variant_delay };
+            (mean, ex.approval_cv * p.approval_cv_factor, delay)
+        } else {
+            (ex.approval_mean, ex.approval_cv, ex.variant_delay)
+        }
+    }
+
+    fn export_reserve(&self, e: usize, t: i32) -> f64 {
+        if e == self.cfg.focal && self.cfg.policy_on(t) {
+            self.cfg.scenario.policy.export_reserve
+        } else {
+            0.0
+        }
+    }
+
+    fn partners_active(&self, e: usize, t: i32) -> bool {
+        e == self.cfg.focal && self.cfg.policy_on(t) && !self.cfg.scenario.policy.priority_partners.is_empty()
+    }
+
+    /// Step 2: each line's quote terms from the start-of-month state.
+    fn quote(&mut self, t: i32) {
+        let min_share = self.cfg.scenario.model.min_foreign_share;
+        for li in 0..self.lines.len() {
+            let lp = &self.cfg.lines[li];
+            let line = &self.lines[li];
+            if !line.online || line.capacity <= 0.0 {
+                self.quotes[li].live = false;
+                continue;
+            }
+            let e = lp.exporter;
+            let k = line.capacity;
+            let kf = if self.cfg.exporters[e].domestic_priority {
+                (k - line.domestic_per_month)
+                    .max(self.export_reserve(e, t) * k)
+                    .max(min_share * k)
+            } else {
+                k
+            };
+            let (a, cv, v) = self.approval_terms(e, t, false);
+            let b = line.backlog_domestic + line.backlog_foreign.max(0.0);
+            let head = (a + v).max(b / kf);
+            let (head_priority, spread_priority) = if self.partners_active(e, t) {
+                let (ap, cvp, vp) = self.approval_terms(e, t, true);
+                let bp = line.backlog_domestic + line.backlog_foreign_priority.max(0.0);
+                ((ap + vp).max(bp / kf), cvp * ap)
+            } else {
+                (head, cv * a)
+            };
+            self.quotes[li] = Quote {
+                live: true,
+                foreign_capacity: kf,
+                head,
+                head_priority,
+                spread: cv * a,
+                spread_priority,
+                build: lp.build_months as f64,
+            };
+        }
+    }
+
+    /// Step 3: each government's domestic orders, pro rata to capacity.
+    fn domestic_orders(&mut self) {
+        let t = self.month;
+        let cfg = &*self.cfg;
+        for (e, ex) in cfg.exporters.iter().enumerate() {
+            for (c, &demand) in ex.domestic_demand.iter().enumerate() {
+                let targets = &cfg.domestic_lines[e][c];
+                let total: f64 = targets.iter().map(|&l| self.lines[l as usize].capacity).sum();
+                for &l in targets {
+                    let line = &mut self.lines[l as usize];
+                    let share = if total > 0.0 && demand > 0.0 { demand * line.capacity / total } else { 0.0 };
+                    line.domestic_per_month = share;
+                    if share > 0.0 {
+                        line.backlog_domestic += share;
+                        line.ordered += share;
+                        line.domestic_entries.push_back((t, share));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Steps 1, 4, 5 for every ally: threat, requirements, choice.
+    fn decide(&mut self, t: i32) -> Result<(), RunError> {
+        let cfg = &*self.cfg;
+        let quotes = &self.quotes;
+        let reputation = &self.reputation;
+        let first = t == -cfg.warmup;
+        let partners_on = self.partners_active(cfg.focal, t);
+        let behaviours = &self.behaviours;
+        let tastes = &cfg.tastes;
+        let run_one = |(i, ally): (usize, &mut AllyState)| -> Result<(), RunError> {
+            let ap = &cfg.allies[i];
+            // Step 1: threat.
+            if !first {
+                let eps: f64 = ally.rng.sample(StandardNormal);
+                ally.log_threat = cfg.scenario.model.threat_persistence * ally.log_threat
+                    + cfg.scenario.model.threat_sd * eps;
+            }
+            let mut threat = ally.log_threat.exp();
+            for &(r, f, from, to) in &cfg.events {
+                if r == ap.region && t >= from && t < to {
+                    threat *= f;
+                }
+            }
+            ally.threat = threat;
+            // Step 4: requirements; those that came back go first.
+            ally.needs.clear();
+            ally.needs.append(&mut ally.returned);
+            let lambda = ap.import_budget * threat / (12.0 * ap.mean_size);
+            if lambda > 0.0 {
+                let n = Poisson::new(lambda).map(|p| p.sample(&mut ally.rng) as u64).unwrap_or(0);
+                for _ in 0..n {
+                    let u: f64 = ally.rng.gen();
+                    let c = ap.mix_cdf.iter().position(|&x| u < x).unwrap_or(ap.mix_cdf.len() - 1);
+                    let cp = &cfg.categories[c];
+                    let z: f64 = ally.rng.sample(StandardNormal);
+                    ally.needs.push(Need {
+                        category: c as u16,
+                        size: (cp.size_mu + cp.size_sigma * z).exp(),
+                        excluded: 0,
+                    });
+                }
+            }
+            // Step 5: offers for each requirement, then the behaviour chooses.
+            ally.reqs.clear();
+            ally.offers.clear();
+            ally.choices.clear();
+            if ally.needs.is_empty() {
+                return Ok(());
+            }
+            let partner = partners_on && ap.priority_partner;
+            for need in &ally.needs {
+                let start = ally.offers.len() as u32;
+                for &li in &cfg.lines_by_category[need.category as usize] {
+                    let q = &quotes[li as usize];
+                    if !q.live {
+                        continue;
+                    }
+                    let lp = &cfg.lines[li as usize];
+                    let e = lp.exporter;
+                    let a = ap.alignment[e];
+                    if a <= 0.0 || need.excluded & (1u64 << e) != 0 {
+                        continue;
+                    }
+                    let focal_partner = partner && e == cfg.focal;
+                    let (head, spread) = if focal_partner {
+                        (q.head_priority, q.spread_priority)
+                    } else {
+                        (q.head, q.spread)
+                    };
+                    let span = cfg.categories[lp.category].span;
+                    let wait = head + (need.size / q.foreign_capacity).max(span) + q.build;
+                    ally.offers.push(Offer {
+                        line: li,
+                        exporter: e as u32,
+                        quality: lp.quality,
+                        price_index: lp.price_index,
+                        wait_months: wait,
+                        spread_months: spread,
+                        alignment: a,
+                        reputation: reputation[e],
+                        draw: open_unit(&mut ally.rng),
+                    });
+                }
+                ally.reqs.push(ReqView {
+                    ally: i as u32,
+                    category: need.category as u32,
+                    size: need.size,
+                    threat,
+                    outside_draw: open_unit(&mut ally.rng),
+                    offer_start: start,
+                    offer_count: ally.offers.len() as u32 - start,
+                });
+            }
+            ally.choices.resize(ally.reqs.len(), OUTSIDE);
+            let slot = behaviours.ally_procurement[i] as usize;
+            let behaviour = &behaviours.procurement[slot];
+            let batch = ProcurementBatch {
+                month: t,
+                tastes,
+                requirements: &ally.reqs,
+                offers: &ally.offers,
+            };
+            behaviour.choose(&batch, &mut ally.choices).map_err(|f| RunError::Behaviour {
+                behaviour: behaviour.name().to_string(),
+                slot: "ally procurement",
+                agent: cfg.scenario.allies[i].name.clone(),
+                month: t,
+                message: f.message,
+            })?;
+            for (k, &c) in ally.choices.iter().enumerate() {
+                let r = &ally.reqs[k];
+                if c != OUTSIDE && (c < 0 || c as u32 >= r.offer_count) {
+                    return Err(RunError::Behaviour {
+                        behaviour: behaviour.name().to_string(),
+                        slot: "ally procurement",
+                        agent: cfg.scenario.allies[i].name.clone(),
+                        month: t,
+                        message: format!(
+                            "requirement {k} chose offer {c}, but it has {} offers (valid: -1 for none, 0..{})",
+                            r.offer_count, r.offer_count
+                        ),
+                    });
+                }
+            }
+            Ok(())
+        };
+        if self.allies.len() >= PARALLEL_ALLIES {
+            use rayon::prelude::*;
+            self.allies.par_iter_mut().enumerate().try_for_each(run_one)
+        } else {
+            self.allies.iter_mut().enumerate().try_for_each(run_one)
+        }
+    }
+
+    /// Step 6, first half: each choice becomes an order and draws its lag.
+    fn place_orders(&mut self, t: i32) {
+        self.placed_this_month.clear();
+        for i in 0..self.allies.len() {
+            for k in 0..self.allies[i].reqs.len() {
+                let c = self.allies[i].choices[k];
+                if c == OUTSIDE {
+                    continue;
+                }
+                let r = self.allies[i].reqs[k];
+                let offer = self.allies[i].offers[(r.offer_start + c as u32) as usize];
+                let need = self.allies[i].needs[k];
+                let li = offer.line as usize;
+                let e = self.cfg.lines[li].exporter;
+                let partner = self.partners_active(e, t) && self.cfg.allies[i].priority_partner;
+                let (mean, cv, delay) = self.approval_terms(e, t, partner);
+                let lag = lognormal_mean_cv(&mut self.world_rng, mean, cv);
+                let decide = t + lag.round() as i32;
+                let id = self.orders.len() as u32;
+                self.orders.push(Order {
+                    ally: i as u32,
+                    line: offer.line,
+                    category: need.category,
+                    priority: partner,
+                    status: Status::AwaitingApproval,
+                    size: r.size,
+                    price_index: offer.price_index,
+                    placed: t,
+                    quoted_wait: offer.wait_months,
+                    variant_delay: delay.round() as i32,
+                    produced: 0.0,
+                    excluded: need.excluded,
+                    entry_month: i32::MAX,
+                    taken_month: i32::MIN,
+                    taken: 0.0,
+                });
+                let line = &mut self.lines[li];
+                line.backlog_foreign += r.size;
+                if partner {
+                    line.backlog_foreign_priority += r.size;
+                }
+                line.ordered += r.size;
+                self.acc[e].orders_tiv += r.size;
+                self.allies[i].open.push(id);
+                self.approvals.entry(decide).or_default().push(id);
+            }
+        }
+    }
+
+    /// Step 6, second half: approvals and denials decided this month, then
+    /// approved orders whose entry month has come join their line's queue.
+    fn decide_approvals(&mut self, t: i32) {
+        if let Some(ids) = self.approvals.remove(&t) {
+            for id in ids {
+                let o = &self.orders[id as usize];
+                if o.status != Status::AwaitingApproval {
+                    continue; // cancelled while waiting
+                }
+                let li = o.line as usize;
+                let e = self.cfg.lines[li].exporter;
+                let ally = o.ally as usize;
+                let p_deny = self.cfg.exporters[e].deny_base * (1.0 - self.cfg.allies[ally].alignment[e]);
+                let denied = p_deny > 0.0 && self.world_rng.gen::<f64>() < p_deny;
+                let size = o.size;
+                let line = &mut self.lines[li];
+                if denied {
+                    let o = &mut self.orders[id as usize];
+                    o.status = Status::Denied;
+                    line.backlog_foreign -= size;
+                    if o.priority {
+                        line.backlog_foreign_priority -= size;
+                    }
+                    line.denied += size;
+                    self.acc[e].denials += 1;
+                    self.allies[ally].returned.push(Need {
+                        category: o.category,
+                        size,
+                        excluded: o.excluded | (1u64 << e),
+                    });
+                } else {
+                    let o = &mut self.orders[id as usize];
+                    o.status = Status::AwaitingEntry;
+                    line.backlog_foreign_approved += size;
+                    let advance = self.cfg.allies[ally].advance_share * size * o.price_index;
+                    self.owners[self.cfg.lines[li].owner].cash += advance;
+                    let entry = t + o.variant_delay;
+                    self.entries.entry(entry).or_default().push(id);
+                }
+            }
+        }
+        if let Some(ids) = self.entries.remove(&t) {
+            for id in ids {
+                let o = &mut self.orders[id as usize];
+                if o.status != Status::AwaitingEntry {
+                    continue;
+                }
+                o.status = Status::Queued;
+                o.entry_month = t;
+                let line = &mut self.lines[o.line as usize];
+                if o.priority {
+                    line.queue_priority.push_back(id);
+                } else {
+                    line.queue.push_back(id);
+                }
+            }
+        }
+    }
+
+    /// Step 7 (and step 9 on each completion).
+    fn produce_and_deliver(&mut self, t: i32) {
+        let cfg = Arc::clone(&self.cfg);
+        let margin = cfg.scenario.model.margin;
+        for li in 0..self.lines.len() {
+            let lp = &cfg.lines[li];
+            let e = lp.exporter;
+            if self.lines[li].online && self.lines[li].capacity > 0.0 {
+                let span = cfg.categories[lp.category].span;
+                let k = self.lines[li].capacity;
+                let reserve = self.export_reserve(e, t) * k;
+                let deliver_at = t + lp.build_months as i32;
+                let mut prod = Production {
+                    orders: &mut self.orders,
+                    line: &mut self.lines[li],
+                    month: t,
+                    span,
+                    deliver_at,
+                    foreign: 0.0,
+                    domestic: 0.0,
+                };
+                let mut left = k;
+                if reserve > 0.0 {
+                    left -= prod.foreign_fifo(reserve.min(left));
+                }
+                if cfg.exporters[e].domestic_priority {
+                    left -= prod.domestic(left, None);
+                    prod.foreign_fifo(left);
+                } else {
+                    prod.shared_queue(left);
+                }
+                prod.finish_month();
+                let (foreign, domestic) = (prod.foreign, prod.domestic);
+                let produced = foreign + domestic;
+                self.acc[e].production += produced;
+                self.owners[lp.owner].cash -= (1.0 - margin) * lp.price_index * produced;
+            }
+            // Deliveries due this month.
+            while let Some(s) = self.lines[li].shipments.front().copied() {
+                if s.month > t {
+                    break;
+                }
+                self.lines[li].shipments.pop_front();
+                if s.order == NO_ORDER {
+                    self.owners[lp.owner].cash += lp.price_index * s.tiv;
+                    self.acc[e].deliveries_domestic_tiv += s.tiv;
+                    continue;
+                }
+                let o = &mut self.orders[s.order as usize];
+                let alpha = cfg.allies[o.ally as usize].advance_share;
+                self.owners[lp.owner].cash += (1.0 - alpha) * o.price_index * s.tiv;
+                self.region_acc[cfg.allies[o.ally as usize].region] += s.tiv;
+                let acc = &mut self.acc[e];
+                acc.deliveries_tiv += s.tiv;
+                acc.revenue += o.price_index * s.tiv;
+                if s.last {
+                    o.status = Status::Done;
+                    let realised = (t - o.placed) as f64;
+                    acc.completions += 1;
+                    acc.quoted_sum += o.quoted_wait;
+                    acc.realised_sum += realised;
+                    // Step 9: reputation.
+                    let lambda = cfg.scenario.model.reputation_weight;
+                    let ratio = if o.quoted_wait > 0.0 { realised / o.quoted_wait } else { 1.0 };
+                    self.reputation[e] = (1.0 - lambda) * self.reputation[e] + lambda * ratio;
+                }
+            }
+        }
+    }
+
+    /// Step 8: overdue unstarted orders may be cancelled.
+    fn cancel(&mut self, t: i32) {
+        let p_cancel = self.cfg.scenario.model.cancel_prob;
+        for i in 0..self.allies.len() {
+            let patience = self.cfg.allies[i].patience;
+            let mut open = std::mem::take(&mut self.allies[i].open);
+            open.retain(|&id| {
+                let o = &self.orders[id as usize];
+                let unstarted = matches!(o.status, Status::AwaitingApproval | Status::AwaitingEntry | Status::Queued);
+                if !unstarted {
+                    return false;
+                }
+                let age = (t - o.placed) as f64;
+                if age <= patience * o.quoted_wait || p_cancel <= 0.0 {
+                    return true;
+                }
+                if self.allies[i].rng.gen::<f64>() >= p_cancel {
+                    return true;
+                }
+                // Cancelled: remove from the line and give the need back.
+                let o = &mut self.orders[id as usize];
+                let was = o.status;
+                o.status = Status::Cancelled;
+                let li = o.line as usize;
+                let e = self.cfg.lines[li].exporter;
+                let line = &mut self.lines[li];
+                line.backlog_foreign -= o.size;
+                if o.priority {
+                    line.backlog_foreign_priority -= o.size;
+                }
+                if was != Status::AwaitingApproval {
+                    line.backlog_foreign_approved -= o.size;
+                }
+                if was == Status::Queued {
+                    let q = if o.priority { &mut line.queue_priority } else { &mut line.queue };
+                    if let Some(pos) = q.iter().position(|&x| x == id) {
+                        q.remove(pos);
+                    }
+                }
+                line.cancelled += o.size;
+                self.acc[e].cancellations += 1;
+                self.allies[i].returned.push(Need {
+                    category: o.category,
+                    size: o.size,
+                    excluded: 0,
+                });
+                false
+            });
+            self.allies[i].open = open;
+        }
+    }
+
+    /// Step 10: investment every `invest_every_months`, decline every month.
+    fn invest(&mut self, t: i32) -> Result<(), RunError> {
+        let cfg = Arc::clone(&self.cfg);
+        let m = &cfg.scenario.model;
+        let p = &cfg.scenario.policy;
+        // Decline of idle lines.
+        for li in 0..self.lines.len() {
+            let line = &mut self.lines[li];
+            if !line.online {
+                continue;
+            }
+            let denom = line.capacity + line.pipeline_total;
+            let months = if denom > 0.0 { backlog_order_book(line) / denom } else { f64::INFINITY };
+            if months < m.decline_backlog_months {
+                line.idle_months += 1;
+            } else {
+                line.idle_months = 0;
+            }
+            if line.idle_months >= m.decline_after_months {
+                let floor = (0.5 * line.base_capacity).max(line.domestic_per_month);
+                if line.capacity > floor {
+                    line.capacity = (line.capacity * (1.0 - m.decline_rate)).max(floor);
+                }
+            }
+        }
+        if (t + cfg.warmup).rem_euclid(m.invest_every_months as i32) != 0 {
+            return Ok(());
+        }
+        let mut views: Vec<LineView> = Vec::new();
+        let mut tranches: Vec<f64> = Vec::new();
+        let mut ids: Vec<usize> = Vec::new();
+        for oi in 0..self.owners.len() {
+            let op = &cfg.owners[oi];
+            let focal_now = op.exporter == cfg.focal && cfg.policy_on(t);
+            let subsidy = if focal_now { p.factory_subsidy } else { 0.0 };
+            let lead = match (focal_now, p.factory_lead_months) {
+                (true, Some(l)) => l,
+                _ => m.factory_lead_months,
+            } as i32;
+            let behaviour = &self.behaviours.investment[self.behaviours.owner_investment[oi] as usize];
+            views.clear();
+            ids.clear();
+            for (li, lp) in cfg.lines.iter().enumerate() {
+                if lp.owner != oi || !self.lines[li].online {
+                    continue;
+                }
+                let line = &self.lines[li];
+                let denom = line.capacity + line.pipeline_total;
+                let order_book = backlog_order_book(line);
+                let draw = if behaviour.uses_draws() { open_unit(&mut self.owners[oi].rng) } else { 0.5 };
+                views.push(LineView {
+                    line: li as u32,
+                    owner: oi as u32,
+                    category: lp.category as u32,
+                    tier: if lp.tier == Tier::High { 0 } else { 1 },
+                    capacity: line.capacity,
+                    pipeline: line.pipeline_total,
+                    backlog_domestic: line.backlog_domestic,
+                    backlog_foreign_approved: line.backlog_foreign_approved.max(0.0),
+                    backlog_months: if denom > 0.0 { order_book / denom } else { 0.0 },
+                    cash: self.owners[oi].cash,
+                    credit_limit: op.credit_limit,
+                    capex_per_unit: cfg.categories[lp.category].capex_per_unit,
+                    subsidy,
+                    threshold_months: m.invest_threshold_months * (1.0 - subsidy),
+                    target_months: m.target_backlog_months * (1.0 - subsidy),
+                    max_growth: m.max_growth,
+                    draw,
+                });
+                ids.push(li);
+            }
+            if views.is_empty() {
+                continue;
+            }
+            tranches.clear();
+            tranches.resize(views.len(), 0.0);
+            let slot = match op.kind {
+                OwnerKind::Contractor => "contractor investment",
+                OwnerKind::Competitor => "competitor investment",
+            };
+            let fault = |message: String| RunError::Behaviour {
+                behaviour: behaviour.name().to_string(),
+                slot,
+                agent: cfg.scenario.suppliers[oi].name.clone(),
+                month: t,
+                message,
+            };
+            behaviour.invest(t, &views, &mut tranches).map_err(|f| fault(f.message))?;
+            for (k, &li) in ids.iter().enumerate() {
+                let dk = tranches[k];
+                if !dk.is_finite() || dk < 0.0 {
+                    return Err(fault(format!("tranche {dk} for line {li} is not a finite non-negative number")));
+                }
+                if dk <= 0.0 {
+                    continue;
+                }
+                let unit_cost = cfg.categories[cfg.lines[li].category].capex_per_unit * (1.0 - subsidy);
+                let owner = &mut self.owners[oi];
+                let room = owner.cash + op.credit_limit;
+                let dk = if unit_cost > 0.0 { dk.min(room / unit_cost) } else { dk };
+                if dk <= 0.0 {
+                    continue;
+                }
+                owner.cash -= unit_cost * dk;
+                let line = &mut self.lines[li];
+                line.pipeline.push((t + lead, dk));
+                line.pipeline_total += dk;
+            }
+        }
+        Ok(())
+    }
+
+    /// Step 11.
+    fn record(&mut self, t: i32) {
+        let cfg = &*self.cfg;
+        let nexp = cfg.exporters.len();
+        let mut rows: Vec<ExporterMonth> = (0..nexp).map(|_| ExporterMonth::default()).collect();
+        for (li, line) in self.lines.iter().enumerate() {
+            let row = &mut rows[cfg.lines[li].exporter];
+            row.backlog_domestic_tiv += line.backlog_domestic;
+            row.backlog_foreign_tiv += line.backlog_foreign.max(0.0);
+            row.capacity_tiv += line.capacity;
+        }
+        for (e, row) in rows.iter_mut().enumerate() {
+            let a = &self.acc[e];
+            row.orders_tiv = a.orders_tiv;
+            row.deliveries_tiv = a.deliveries_tiv;
+            row.deliveries_domestic_tiv = a.deliveries_domestic_tiv;
+            row.revenue_musd = a.revenue;
+            row.production_tiv = a.production;
+            row.completions = a.completions;
+            row.quoted_wait_months = if a.completions > 0 { a.quoted_sum / a.completions as f64 } else { f64::NAN };
+            row.realised_wait_months = if a.completions > 0 { a.realised_sum / a.completions as f64 } else { f64::NAN };
+            row.cancellations = a.cancellations;
+            row.denials = a.denials;
+            row.reputation = self.reputation[e];
+        }
+        self.recorder.push(t, rows, &self.region_acc);
+    }
+
+    /// TIV ordered minus produced, cancelled, denied and still open, per
+    /// line: zero up to rounding when the books balance (tests use it).
+    pub fn conservation_gaps(&self) -> Vec<f64> {
+        self.lines
+            .iter()
+            .enumerate()
+            .map(|(li, line)| {
+                let open: f64 = self
+                    .orders
+                    .iter()
+                    .filter(|o| o.line as usize == li)
+                    .filter(|o| !matches!(o.status, Status::Done | Status::Cancelled | Status::Denied))
+                    .map(|o| o.size - o.produced)
+                    .sum();
+                let domestic_open: f64 = line.domestic_entries.iter().map(|x| x.1).sum();
+                line.ordered - line.produced - line.cancelled - line.denied - open - domestic_open
+            })
+            .collect()
+    }
+}
+
+fn backlog_order_book(line: &LineState) -> f64 {
+    line.backlog_domestic + line.backlog_foreign_approved.max(0.0)
+}
+
+/// Production of one line in one month: the queue disciplines of step 7.
+struct Production<'a> {
+    orders: &'a mut Vec<Order>,
+    line: &'a mut LineState,
+    month: i32,
+    span: f64,
+    deliver_at: i32,
+    foreign: f64,
+    domestic: f64,
+}
+
+impl Production<'_> {
+    /// Produces up to `budget` for foreign orders, priority class first,
+    /// oldest entry first. Returns what it produced.
+    fn foreign_fifo(&mut self, budget: f64) -> f64 {
+        let mut left = budget;
+        for pass in 0..2 {
+            let n = if pass == 0 { self.line.queue_priority.len() } else { self.line.queue.len() };
+            for k in 0..n {
+                if left <= 1e-12 {
+                    break;
+                }
+                let id = if pass == 0 { self.line.queue_priority[k] } else { self.line.queue[k] };
+                left -= self.take_order(id, left);
+            }
+        }
+        budget - left
+    }
+
+    /// Domestic work, a flow with no per-order cap, oldest entry first, up to
+    /// `budget` and (if given) only entries from months up to `until`.
+    fn domestic(&mut self, budget: f64, until: Option<i32>) -> f64 {
+        let mut left = budget;
+        while left > 1e-12 {
+            let Some(front) = self.line.domestic_entries.front_mut() else { break };
+            if until.is_some_and(|u| front.0 > u) {
+                break;
+            }
+            let take = front.1.min(left);
+            front.1 -= take;
+            left -= take;
+            if front.1 <= 1e-9 {
+                let rest = front.1;
+                left -= rest.max(0.0);
+                self.line.domestic_entries.pop_front();
+                self.record_domestic(take + rest.max(0.0));
+            } else {
+                self.record_domestic(take);
+            }
+        }
+        budget - left
+    }
+
+    fn record_domestic(&mut self, tiv: f64) {
+        self.line.backlog_domestic = (self.line.backlog_domestic - tiv).max(0.0);
+        self.domestic += tiv;
+        self.line.produced += tiv;
+    }
+
+    /// Without domestic priority: priority partners first, then domestic
+    /// entries and ordinary foreign orders by entry month, domestic first on a tie.
+    fn shared_queue(&mut self, budget: f64) {
+        let mut left = budget;
+        let n = self.line.queue_priority.len();
+        for k in 0..n {
+            if left <= 1e-12 {
+                break;
+            }
+            let id = self.line.queue_priority[k];
+            left -= self.take_order(id, left);
+        }
+        let n = self.line.queue.len();
+        let mut k = 0;
+        while left > 1e-12 {
+            let next_foreign = (k < n).then(|| self.entry_month(self.line.queue[k]));
+            let next_domestic = self.line.domestic_entries.front().map(|x| x.0);
+            match (next_domestic, next_foreign) {
+                (Some(d), Some(f)) if d <= f => left -= self.domestic(left, Some(d)),
+                (Some(d), None) => left -= self.domestic(left, Some(d)),
+                (_, Some(_)) => {
+                    let id = self.line.queue[k];
+                    left -= self.take_order(id, left);
+                    k += 1;
+                }
+                (None, None) => break,
+            }
+        }
+    }
+
+    fn entry_month(&self, id: u32) -> i32 {
+        self.orders[id as usize].entry_month
+    }
+
+    /// Produces from one order up to its monthly cap and `budget`.
+    fn take_order(&mut self, id: u32, budget: f64) -> f64 {
+        let o = &mut self.orders[id as usize];
+        if o.taken_month != self.month {
+            o.taken_month = self.month;
+            o.taken = 0.0;
+        }
+        let cap = o.size / self.span - o.taken;
+        let remaining = o.size - o.produced;
+        let mut take = cap.min(remaining).min(budget);
+        if take <= 0.0 {
+            return 0.0;
+        }
+        if remaining - take <= 1e-9 * o.size {
+            take = remaining;
+        }
+        o.taken += take;
+        o.produced += take;
+        o.status = Status::Producing;
+        let last = o.produced >= o.size;
+        self.line.backlog_foreign -= take;
+        if o.priority {
+            self.line.backlog_foreign_priority -= take;
+        }
+        self.line.backlog_foreign_approved -= take;
+        self.line.produced += take;
+        self.foreign += take;
+        self.line.shipments.push_back(Shipment {
+            month: self.deliver_at,
+            order: id,
+            tiv: take,
+            last,
+        });
+        take
+    }
+
+    /// Aggregates this month's domestic output into one shipment and drops
+    /// finished orders from the queues.
+    fn finish_month(&mut self) {
+        if self.domestic > 0.0 {
+            self.line.shipments.push_back(Shipment {
+                month: self.deliver_at,
+                order: NO_ORDER,
+                tiv: self.domestic,
+                last: false,
+            });
+        }
+        let orders = &*self.orders;
+        let unfinished = |id: &u32| orders[*id as usize].produced < orders[*id as usize].size;
+        self.line.queue.retain(unfinished);
+        self.line.queue_priority.retain(unfinished);
+    }
+}
+
+/// A uniform draw in the open interval (0, 1): safe for ln(-ln u).
+#[inline]
+pub fn open_unit<R: RngCore>(rng: &mut R) -> f64 {
+    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+}
+
+/// L ~ LogNormal with the given mean and coefficient of variation; no draw
+/// when either is zero (MODEL.md s.4 Streams).
+fn lognormal_mean_cv<R: RngCore>(rng: &mut R, mean: f64, cv: f64) -> f64 {
+    if mean <= 0.0 {
+        return 0.0;
+    }
+    if cv <= 0.0 {
+        return mean;
+    }
+    let s2 = (1.0 + cv * cv).ln();
+    let mu = mean.ln() - s2 / 2.0;
+    let z: f64 = rng.sample(StandardNormal);
+    (mu + s2.sqrt() * z).exp()
+}

@@ -1,0 +1,292 @@
+//! `dibsim calibrate`: how a scenario meets the targets of MODEL.md s.8, and
+//! a fixed-point fit of the calibrated parameters.
+//!
+//! The fit adjusts two kinds of parameters, each toward the target it moves
+//! most directly: the quality of each named exporter's lines (its appeal to
+//! buyers, hence its share) and one import-budget factor per region (its
+//! demand, hence its import share and the world volume). Each iteration runs
+//! the replicates and moves every parameter by a damped log-ratio step.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use dibsim_core::stats::Interval;
+use dibsim_core::{Recorder, Scenario};
+use serde::{Deserialize, Serialize};
+
+use crate::commands::{prepare, run_compare};
+use crate::loader;
+use crate::output::{self, pct};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    pub window: [i32; 2],
+    pub drift_window: [i32; 2],
+    pub world_tiv_per_year: f64,
+    pub world_tolerance: f64,
+    pub exporter_tolerance: f64,
+    pub region_tolerance: f64,
+    pub focal_ratio: f64,
+    pub focal_utilisation: f64,
+    pub drift_world_tolerance: f64,
+    pub drift_share_tolerance: f64,
+    pub exporter_share: BTreeMap<String, f64>,
+    pub region_share: BTreeMap<String, f64>,
+}
+
+pub fn targets() -> Result<Targets> {
+    toml::from_str(include_str!("../scenarios/targets.toml")).context("bundled scenarios/targets.toml")
+}
+
+/// One checked target.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    pub value: String,
+    pub target: String,
+    pub ok: bool,
+}
+
+/// Measured calibration figures, averaged over replicates.
+#[derive(Debug, Clone, Default)]
+pub struct Measured {
+    pub exporter_share: Vec<f64>,
+    pub region_share: Vec<f64>,
+    pub world_per_year: f64,
+    pub focal_utilisation: f64,
+    pub drift_world: f64,
+    pub drift_share: Vec<f64>,
+}
+
+pub fn measure(recs: &[Recorder], focal: usize, t: &Targets) -> Measured {
+    let r0 = &recs[0];
+    let (a, b) = r0.year_range(t.window[0], t.window[1]);
+    let (c, d) = r0.year_range(t.drift_window[0], t.drift_window[1]);
+    let n = recs.len() as f64;
+    let mean_vec = |f: &dyn Fn(&Recorder) -> Vec<f64>| {
+        let mut acc: Vec<f64> = Vec::new();
+        for r in recs {
+            let v = f(r);
+            if acc.is_empty() {
+                acc = vec![0.0; v.len()];
+            }
+            for (x, y) in acc.iter_mut().zip(v) {
+                *x += y / n;
+            }
+        }
+        acc
+    };
+    let exporter_share = mean_vec(&|r| r.share(a, b));
+    let region_share = mean_vec(&|r| r.region_share(a, b));
+    let world = |r: &Recorder, from: usize, to: usize| -> f64 {
+        (0..r.exporter_count()).map(|e| r.total(from, to, e, |m| m.deliveries_tiv)).sum::<f64>()
+    };
+    let years = ((b - a) as f64 / 12.0).max(1.0 / 12.0);
+    let world_per_year = recs.iter().map(|r| world(r, a, b) / years).sum::<f64>() / n;
+    let focal_utilisation = recs
+        .iter()
+        .map(|r| r.total(a, b, focal, |m| m.production_tiv) / r.total(a, b, focal, |m| m.capacity_tiv))
+        .sum::<f64>()
+        / n;
+    let drift_world = if d > c {
+        recs.iter().map(|r| world(r, c, d) / world(r, a, b)).sum::<f64>() / n - 1.0
+    } else {
+        f64::NAN
+    };
+    let later = mean_vec(&|r| r.share(c, d));
+    let drift_share = later.iter().zip(&exporter_share).map(|(l, e)| l - e).collect();
+    Measured { exporter_share, region_share, world_per_year, focal_utilisation, drift_world, drift_share }
+}
+
+pub fn checks(s: &Scenario, m: &Measured, t: &Targets) -> Vec<Check> {
+    let mut out = Vec::new();
+    let idx = |name: &str| s.exporters.iter().position(|e| e.name == name);
+    for (name, &target) in &t.exporter_share {
+        let v = idx(name).map(|e| m.exporter_share[e]).unwrap_or(f64::NAN);
+        out.push(Check {
+            name: format!("share 2020-24 {name}"),
+            value: pct(v),
+            target: format!("{} ± {}", pct(target), pct(t.exporter_tolerance)),
+            ok: (v - target).abs() <= t.exporter_tolerance,
+        });
+    }
+    let focal = idx(&s.focal_exporter).unwrap_or(0);
+    let mut others: Vec<f64> = m.exporter_share.iter().enumerate().filter(|(e, _)| *e != focal).map(|(_, v)| *v).collect();
+    others.sort_by(|a, b| b.total_cmp(a));
+    let second = others.first().copied().unwrap_or(0.0);
+    out.push(Check {
+        name: "focal share / second largest".into(),
+        value: format!("{:.2}", m.exporter_share[focal] / second),
+        target: format!(">= {}", t.focal_ratio),
+        ok: m.exporter_share[focal] >= t.focal_ratio * second,
+    });
+    out.push(Check {
+        name: "world deliveries, TIV/year".into(),
+        value: format!("{:.0}", m.world_per_year),
+        target: format!("{:.0} ± {:.0}%", t.world_tiv_per_year, 100.0 * t.world_tolerance),
+        ok: (m.world_per_year / t.world_tiv_per_year - 1.0).abs() <= t.world_tolerance,
+    });
+    let regions: Vec<String> = {
+        let mut r: Vec<String> = Vec::new();
+        for a in &s.allies {
+            if !r.contains(&a.region) {
+                r.push(a.region.clone());
+            }
+        }
+        r
+    };
+    for (name, &target) in &t.region_share {
+        let v = regions.iter().position(|r| r == name).map(|k| m.region_share[k]).unwrap_or(f64::NAN);
+        out.push(Check {
+            name: format!("imports 2020-24 {name}"),
+            value: pct(v),
+            target: format!("{} ± {}", pct(target), pct(t.region_tolerance)),
+            ok: (v - target).abs() <= t.region_tolerance,
+        });
+    }
+    out.push(Check {
+        name: "focal utilisation 2020-24".into(),
+        value: pct(m.focal_utilisation),
+        target: format!(">= {}", pct(t.focal_utilisation)),
+        ok: m.focal_utilisation >= t.focal_utilisation,
+    });
+    out.push(Check {
+        name: "drift: world 2030-34 vs 2020-24".into(),
+        value: format!("{:+.1}%", 100.0 * m.drift_world),
+        target: format!("within ±{:.0}%", 100.0 * t.drift_world_tolerance),
+        ok: m.drift_world.abs() <= t.drift_world_tolerance,
+    });
+    for name in t.exporter_share.keys() {
+        let v = idx(name).map(|e| m.drift_share[e]).unwrap_or(f64::NAN);
+        out.push(Check {
+            name: format!("drift: share {name}"),
+            value: format!("{:+.1} pp", 100.0 * v),
+            target: format!("within ±{:.0} pp", 100.0 * t.drift_share_tolerance),
+            ok: v.abs() <= t.drift_share_tolerance,
+        });
+    }
+    out
+}
+
+/// The calibrated parameters, as stored in scenarios/tools/calibration.toml.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calibration {
+    pub outside_utility: f64,
+    pub quality: BTreeMap<String, f64>,
+    pub budget_factor: BTreeMap<String, f64>,
+}
+
+fn evaluate(s: &Scenario, replicates: u32, seed: u64, t: &Targets) -> Result<(Measured, Vec<Check>)> {
+    let p = prepare(s);
+    let recs = run_compare(std::slice::from_ref(&p), replicates, seed)?;
+    let focal = s.exporter_index(&s.focal_exporter).unwrap_or(0);
+    let m = measure(&recs[0], focal, t);
+    let c = checks(s, &m, t);
+    Ok((m, c))
+}
+
+pub fn calibrate(arg: &str, replicates: u32, seed: u64, iterations: u32, write: Option<&Path>, check: bool) -> Result<()> {
+    let t = targets()?;
+    let mut s = loader::load(arg, &[])?.scenario;
+    let mut cal = match write {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Some(toml::from_str::<Calibration>(&text).with_context(|| format!("{}", p.display()))?)
+        }
+        None => None,
+    };
+    for it in 0..iterations {
+        let (m, c) = evaluate(&s, replicates, seed, &t)?;
+        let fails = c.iter().filter(|x| !x.ok).count();
+        eprintln!(
+            "iteration {it}: {fails} targets missed; world {:.0} TIV/yr, US {}",
+            m.world_per_year,
+            pct(m.exporter_share[s.exporter_index(&s.focal_exporter).unwrap_or(0)])
+        );
+        step(&mut s, &m, &t, cal.as_mut());
+    }
+    let (m, c) = evaluate(&s, replicates, seed, &t)?;
+    let rows: Vec<Vec<String>> = c
+        .iter()
+        .map(|x| vec![x.name.clone(), x.value.clone(), x.target.clone(), if x.ok { "ok".into() } else { "MISSED".into() }])
+        .collect();
+    println!("{}: MODEL.md s.8 calibration targets, {replicates} replicates (seed {seed})", s.name);
+    print!(
+        "{}",
+        output::table(&["target".into(), "measured".into(), "wanted".into(), "".into()], &rows)
+    );
+    let all_shares: Vec<Vec<String>> = s
+        .exporters
+        .iter()
+        .enumerate()
+        .map(|(e, x)| vec![x.name.clone(), pct(m.exporter_share[e]), format!("{:+.1}", 100.0 * m.drift_share[e])])
+        .collect();
+    print!(
+        "{}",
+        output::table(&["exporter".into(), "share 2020-24 %".into(), "drift 2030-34 pp".into()], &all_shares)
+    );
+    if let (Some(p), Some(cal)) = (write, cal) {
+        output::write_atomic(p, toml::to_string(&cal)?.as_bytes())?;
+        eprintln!("wrote {}; regenerate the scenario with scenarios/tools/make_baseline.py", p.display());
+    }
+    let missed = c.iter().filter(|x| !x.ok).count();
+    if check && missed > 0 {
+        bail!("{missed} calibration targets missed");
+    }
+    let _ = Interval::of(&[]);
+    Ok(())
+}
+
+/// One damped fixed-point step on qualities and regional budget factors.
+fn step(s: &mut Scenario, m: &Measured, t: &Targets, cal: Option<&mut Calibration>) {
+    // Exporters: move quality by ln(target/measured) / beta_quality, damped.
+    let beta_q = s.allies.first().map(|a| a.beta_quality).unwrap_or(1.0).max(1e-6);
+    let mut quality_shift: BTreeMap<String, f64> = BTreeMap::new();
+    for (e, ex) in s.exporters.iter().enumerate() {
+        let target = match t.exporter_share.get(&ex.name) {
+            Some(v) => *v,
+            None => continue,
+        };
+        let got = m.exporter_share[e].max(1e-4);
+        quality_shift.insert(ex.name.clone(), 0.5 * (target / got).ln() / beta_q);
+    }
+    for o in &mut s.suppliers {
+        if let Some(dq) = quality_shift.get(&o.exporter) {
+            for l in &mut o.lines {
+                l.quality = (l.quality + dq).clamp(0.0, 1.0);
+            }
+        }
+    }
+    // Regions: budget factor by the import-share ratio times the world ratio.
+    let world_ratio = t.world_tiv_per_year / m.world_per_year.max(1.0);
+    let mut regions: Vec<String> = Vec::new();
+    for a in &s.allies {
+        if !regions.contains(&a.region) {
+            regions.push(a.region.clone());
+        }
+    }
+    let mut factor: BTreeMap<String, f64> = BTreeMap::new();
+    for (k, r) in regions.iter().enumerate() {
+        let target = t.region_share.get(r).copied().unwrap_or(m.region_share[k]);
+        let f = ((target / m.region_share[k].max(1e-4)) * world_ratio).powf(0.5);
+        factor.insert(r.clone(), f);
+    }
+    for a in &mut s.allies {
+        a.import_budget *= factor[&a.region];
+    }
+    if let Some(cal) = cal {
+        for (name, dq) in &quality_shift {
+            if let Some(q) = cal.quality.get_mut(name) {
+                *q = (*q + dq).clamp(0.0, 1.0);
+            }
+        }
+        for (r, f) in &factor {
+            if let Some(b) = cal.budget_factor.get_mut(r) {
+                *b *= f;
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Command-line arguments as plain data (clap derive). Validation and
+//! resolution happen in `commands`, never here.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "dibsim", version, about = "Agent-based simulator of a defence industrial base and the world arms export market")]
+pub struct Cli {
+    /// Worker threads (default: all cores). Output does not depend on it.
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one scenario and print each exporter's share of deliveries per 5-year window.
+    Run {
+        /// Scenario file or bundled name (default: the bundled baseline).
+        scenario: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Reported months (overrides the scenario's `months`).
+        #[arg(long)]
+        months: Option<u32>,
+        /// Override a field: path.to.field=VALUE (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Write timeseries.csv and summary.json here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Compare scenarios over replicates with common random numbers; the first is the baseline.
+    Compare {
+        /// Scenarios (default: the bundled baseline and every bundled policy scenario).
+        scenarios: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        replicates: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// First calendar year of the window (default 2026).
+        #[arg(long)]
+        from: Option<i32>,
+        /// Last calendar year of the window, inclusive (default 2035).
+        #[arg(long)]
+        to: Option<i32>,
+        /// Override a field in every scenario: path.to.field=VALUE.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Write compare.csv here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a scenario file without running it.
+    Validate {
+        scenario: String,
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Print the fully resolved scenario as JSON.
+        #[arg(long)]
+        print: bool,
+    },
+    /// List the bundled scenarios.
+    Scenarios,
+    /// Check a scenario against the calibration targets of MODEL.md s.8 and
+    /// fit its calibrated parameters.
+    Calibrate {
+        #[arg(default_value = "baseline")]
+        scenario: String,
+        #[arg(long, default_value_t = 20)]
+        replicates: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Fixed-point iterations (0: only report how the scenario meets the targets).
+        #[arg(long, default_value_t = 0)]
+        iterations: u32,
+        /// Calibration file to update (scenarios/tools/calibration.toml).
+        #[arg(long)]
+        write: Option<PathBuf>,
+        /// Exit with an error when a target is missed.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Time runs of a scenario and a default compare.
+    Bench {
+        #[arg(default_value = "baseline")]
+        scenario: String,
+        #[arg(long, default_value_t = 200)]
+        runs: u32,
+    },
+}

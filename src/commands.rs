@@ -1,0 +1,305 @@
+//! The subcommands: resolve arguments into scenarios and settings, run the
+//! core, write and print results.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use dibsim_core::rng::derive_seed;
+use dibsim_core::run::{groups, run_group, run_one, Prepared};
+use dibsim_core::stats::Interval;
+use dibsim_core::{Compiled, Recorder, Scenario};
+use rayon::prelude::*;
+
+use crate::cli::{Cli, Command};
+use crate::loader;
+use crate::output::{self, pct};
+
+pub fn dispatch(cli: Cli) -> Result<()> {
+    if let Some(n) = cli.threads {
+        if n == 0 {
+            bail!("--threads must be at least 1");
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("cannot start the thread pool")?;
+    }
+    match cli.command {
+        Command::Run { scenario, seed, months, sets, out } => {
+            run(scenario.as_deref().unwrap_or("baseline"), seed, months, &sets, out.as_deref())
+        }
+        Command::Compare { scenarios, replicates, seed, from, to, sets, out } => {
+            compare(&scenarios, replicates, seed, from, to, &sets, out.as_deref())
+        }
+        Command::Validate { scenario, sets, print } => validate(&scenario, &sets, print),
+        Command::Scenarios => {
+            let rows: Vec<Vec<String>> = loader::list().into_iter().map(|(n, d)| vec![n, d]).collect();
+            print!("{}", output::table(&["scenario".into(), "description".into()], &rows));
+            Ok(())
+        }
+        Command::Calibrate { scenario, replicates, seed, iterations, write, check } => {
+            crate::calibrate::calibrate(&scenario, replicates, seed, iterations, write.as_deref(), check)
+        }
+        Command::Bench { scenario, runs } => bench(&scenario, runs),
+    }
+}
+
+pub fn prepare(s: &Scenario) -> Prepared {
+    let cfg = Arc::new(Compiled::new(s));
+    let behaviours = dibsim_agents::builtin(&cfg);
+    Prepared { cfg, behaviours }
+}
+
+fn run(arg: &str, seed: u64, months: Option<u32>, sets: &[String], out: Option<&Path>) -> Result<()> {
+    let mut sets = sets.to_vec();
+    if let Some(m) = months {
+        sets.push(format!("months={m}"));
+    }
+    let loaded = loader::load(arg, &sets)?;
+    let p = prepare(&loaded.scenario);
+    let rec = run_one(&p, seed).with_context(|| format!("run of {} with seed {seed}", loaded.label))?;
+    let windows = output::five_year_windows(&rec);
+    let mut header = vec!["exporter".to_string()];
+    header.extend(windows.iter().map(|w| format!("{} %", w.0)));
+    let shares: Vec<Vec<f64>> = windows.iter().map(|w| rec.share_years(w.1, w.2)).collect();
+    let rows: Vec<Vec<String>> = rec
+        .exporters
+        .iter()
+        .enumerate()
+        .map(|(e, name)| {
+            let mut r = vec![name.clone()];
+            r.extend(shares.iter().map(|s| pct(s[e])));
+            r
+        })
+        .collect();
+    println!(
+        "{} (seed {seed}): share of foreign deliveries by window",
+        loaded.scenario.name
+    );
+    print!("{}", output::table(&header, &rows));
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        output::write_atomic(&dir.join("timeseries.csv"), output::timeseries_csv(&rec).as_bytes())?;
+        let mut share_map = serde_json::Map::new();
+        for (w, s) in windows.iter().zip(&shares) {
+            let m: serde_json::Map<String, serde_json::Value> =
+                rec.exporters.iter().cloned().zip(s.iter().map(|x| serde_json::json!(x))).collect();
+            share_map.insert(w.0.clone(), serde_json::Value::Object(m));
+        }
+        let summary = serde_json::json!({
+            "dibsim_version": env!("CARGO_PKG_VERSION"),
+            "scenario": loaded.scenario.name,
+            "source": loaded.label,
+            "seed": seed,
+            "sets": sets,
+            "shares": share_map,
+            "parameters": loaded.scenario,
+        });
+        output::write_atomic(&dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+        eprintln!("wrote {} and {}", dir.join("timeseries.csv").display(), dir.join("summary.json").display());
+    }
+    Ok(())
+}
+
+fn validate(arg: &str, sets: &[String], print: bool) -> Result<()> {
+    let loaded = loader::load(arg, sets)?;
+    if print {
+        println!("{}", serde_json::to_string_pretty(&loaded.scenario)?);
+    } else {
+        let s = &loaded.scenario;
+        println!(
+            "{}: ok ({} categories, {} exporters, {} suppliers, {} allies, {} months after a {}-month warm-up)",
+            loaded.label,
+            s.categories.len(),
+            s.exporters.len(),
+            s.suppliers.len(),
+            s.allies.len(),
+            s.months,
+            s.warmup_months
+        );
+    }
+    Ok(())
+}
+
+/// Runs every scenario for `replicates` seeds derived from `seed` (the same
+/// seeds for every scenario: common random numbers), forking shared history.
+pub fn run_compare(prepared: &[Prepared], replicates: u32, seed: u64) -> Result<Vec<Vec<Recorder>>> {
+    let groups = groups(prepared);
+    let jobs: Vec<(usize, u32)> = (0..groups.len()).flat_map(|g| (0..replicates).map(move |r| (g, r))).collect();
+    let results: Vec<Vec<(usize, Recorder)>> = jobs
+        .par_iter()
+        .map(|&(g, r)| -> Result<Vec<(usize, Recorder)>> {
+            let members: Vec<&Prepared> = groups[g].iter().map(|&i| &prepared[i]).collect();
+            let run_seed = derive_seed(seed, &[r as u64]);
+            let outs = run_group(&members, run_seed);
+            groups[g]
+                .iter()
+                .zip(outs)
+                .map(|(&i, o)| {
+                    o.map(|rec| (i, rec)).with_context(|| {
+                        format!("scenario {} replicate {r} (seed {run_seed})", prepared[i].cfg.scenario.name)
+                    })
+                })
+                .collect()
+        })
+        .collect::<Result<_>>()?;
+    let mut per: Vec<Vec<Option<Recorder>>> = (0..prepared.len()).map(|_| (0..replicates).map(|_| None).collect()).collect();
+    for ((_, r), outs) in jobs.iter().zip(results) {
+        for (i, rec) in outs {
+            per[i][*r as usize] = Some(rec);
+        }
+    }
+    Ok(per.into_iter().map(|v| v.into_iter().flatten().collect()).collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare(
+    args: &[String],
+    replicates: u32,
+    seed: u64,
+    from: Option<i32>,
+    to: Option<i32>,
+    sets: &[String],
+    out: Option<&Path>,
+) -> Result<()> {
+    if replicates < 2 {
+        bail!("--replicates must be at least 2 for confidence intervals (got {replicates})");
+    }
+    let names: Vec<String> = if args.is_empty() {
+        loader::BUNDLED.iter().map(|(n, _)| n.to_string()).collect()
+    } else {
+        args.to_vec()
+    };
+    let loaded = names.iter().map(|n| loader::load(n, sets)).collect::<Result<Vec<_>>>()?;
+    let from = from.unwrap_or(2026);
+    let to = to.unwrap_or(2035);
+    if to < from {
+        bail!("--to {to} is before --from {from}");
+    }
+    for l in &loaded {
+        let s = &l.scenario;
+        let last = s.start_year + (s.months as i32 - 1) / 12;
+        if from < s.start_year || to > last {
+            bail!(
+                "window {from}-{to} is outside {}'s reported years {}-{last}",
+                l.label,
+                s.start_year
+            );
+        }
+        if s.exporters.iter().map(|e| &e.name).ne(loaded[0].scenario.exporters.iter().map(|e| &e.name)) {
+            bail!("{} has different exporters from the baseline {}; shares cannot be compared", l.label, loaded[0].label);
+        }
+    }
+    let prepared: Vec<Prepared> = loaded.iter().map(|l| prepare(&l.scenario)).collect();
+    let started = Instant::now();
+    let recs = run_compare(&prepared, replicates, seed)?;
+    let elapsed = started.elapsed();
+    let rec0 = &recs[0][0];
+    let (a, b) = rec0.year_range(from, to);
+    let shares: Vec<Vec<Vec<f64>>> = recs.iter().map(|rs| rs.iter().map(|r| r.share(a, b)).collect()).collect();
+    let exporters = rec0.exporters.clone();
+    let header: Vec<String> = ["scenario", "exporter", "share %", "95% CI", "vs baseline (pp)", "95% CI"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut rows = Vec::new();
+    let mut csv = String::from("scenario,exporter,share_mean,share_lo,share_hi,delta_mean,delta_lo,delta_hi,replicates\n");
+    for (si, l) in loaded.iter().enumerate() {
+        for (e, ex) in exporters.iter().enumerate() {
+            let xs: Vec<f64> = shares[si].iter().map(|s| s[e]).collect();
+            let base: Vec<f64> = shares[0].iter().map(|s| s[e]).collect();
+            let diff: Vec<f64> = xs.iter().zip(&base).map(|(x, b)| x - b).collect();
+            let i = Interval::of(&xs);
+            let d = Interval::of(&diff);
+            csv.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{}\n",
+                output::csv_field(&l.scenario.name),
+                output::csv_field(ex),
+                output::num(i.mean),
+                output::num(i.lo),
+                output::num(i.hi),
+                output::num(d.mean),
+                output::num(d.lo),
+                output::num(d.hi),
+                replicates
+            ));
+            let show = e < 6 || ex == &l.scenario.focal_exporter;
+            if show {
+                rows.push(vec![
+                    if e == 0 { l.scenario.name.clone() } else { String::new() },
+                    ex.clone(),
+                    pct(i.mean),
+                    format!("[{}, {}]", pct(i.lo), pct(i.hi)),
+                    if si == 0 { "-".into() } else { format!("{:+.2}", 100.0 * d.mean) },
+                    if si == 0 { String::new() } else { format!("[{:+.2}, {:+.2}]", 100.0 * d.lo, 100.0 * d.hi) },
+                ]);
+            }
+        }
+    }
+    println!(
+        "Share of foreign deliveries {from}-{to}: mean over {replicates} replicates (seed {seed}, common random numbers); baseline {}",
+        loaded[0].scenario.name
+    );
+    print!("{}", output::table(&header, &rows));
+    println!("(six largest exporters shown; compare.csv with --out has all)");
+    eprintln!(
+        "{} scenarios x {replicates} replicates in {:.3} s",
+        loaded.len(),
+        elapsed.as_secs_f64()
+    );
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        output::write_atomic(&dir.join("compare.csv"), csv.as_bytes())?;
+        eprintln!("wrote {}", dir.join("compare.csv").display());
+    }
+    Ok(())
+}
+
+fn bench(arg: &str, runs: u32) -> Result<()> {
+    let loaded = loader::load(arg, &[])?;
+    let p = prepare(&loaded.scenario);
+    let s = &loaded.scenario;
+    let months = (s.months + s.warmup_months) as f64;
+    let agents = (s.allies.len() + s.suppliers.len()) as f64;
+    // Warm up caches and the allocator.
+    run_one(&p, 0)?;
+    let mut times = Vec::with_capacity(runs as usize);
+    for r in 0..runs {
+        let t0 = Instant::now();
+        let rec = run_one(&p, r as u64)?;
+        times.push(t0.elapsed().as_secs_f64());
+        std::hint::black_box(rec);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    println!(
+        "one {} run ({} warm-up + {} months, {} agents): median {:.3} ms over {runs} runs, {:.2} M agent-months/s single-threaded",
+        s.name,
+        s.warmup_months,
+        s.months,
+        agents,
+        median * 1e3,
+        agents * months / median / 1e6
+    );
+    let all: Vec<String> = loader::BUNDLED.iter().map(|(n, _)| n.to_string()).collect();
+    let loaded_all = all.iter().map(|n| loader::load(n, &[])).collect::<Result<Vec<_>>>()?;
+    let prepared: Vec<Prepared> = loaded_all.iter().map(|l| prepare(&l.scenario)).collect();
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+        let mut ts = Vec::new();
+        for _ in 0..5 {
+            let t0 = Instant::now();
+            pool.install(|| run_compare(&prepared, 20, 1))?;
+            ts.push(t0.elapsed().as_secs_f64());
+        }
+        ts.sort_by(f64::total_cmp);
+        println!(
+            "default compare ({} scenarios x 20 replicates, forked at the policy start) on {threads} thread(s): median {:.3} s",
+            prepared.len(),
+            ts[2]
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! Finding and composing scenario files: bundled ones embedded in the binary,
+//! files on disk, `extends` chains and `--set` overrides. This is the only
+//! place scenario files are read; the core sees text and trees.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use dibsim_core::compose;
+use dibsim_core::Scenario;
+
+/// The bundled scenarios, embedded so the binary works from any folder.
+pub const BUNDLED: &[(&str, &str)] = &[
+    ("baseline.toml", include_str!("../scenarios/baseline.toml")),
+    ("faster-approvals.toml", include_str!("../scenarios/faster-approvals.toml")),
+    ("new-factories.toml", include_str!("../scenarios/new-factories.toml")),
+    ("export-by-design.toml", include_str!("../scenarios/export-by-design.toml")),
+    ("low-tier.toml", include_str!("../scenarios/low-tier.toml")),
+    ("export-reserve.toml", include_str!("../scenarios/export-reserve.toml")),
+    ("priority-partners.toml", include_str!("../scenarios/priority-partners.toml")),
+    ("strategy-2026.toml", include_str!("../scenarios/strategy-2026.toml")),
+];
+
+/// Where a scenario's text comes from.
+#[derive(Debug, Clone, PartialEq)]
+enum Source {
+    File(PathBuf),
+    Bundled(&'static str, &'static str),
+}
+
+impl Source {
+    fn label(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Bundled(name, _) => format!("bundled:{name}"),
+        }
+    }
+
+    fn text(&self) -> Result<String> {
+        match self {
+            Source::File(p) => std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read scenario file {}", p.display())),
+            Source::Bundled(_, text) => Ok(text.to_string()),
+        }
+    }
+
+    fn stem(&self) -> String {
+        let name = match self {
+            Source::File(p) => p.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(),
+            Source::Bundled(n, _) => n.to_string(),
+        };
+        name.trim_end_matches(".toml").to_string()
+    }
+
+    /// Resolves an `extends` target: beside a file, or among the bundled.
+    fn relative(&self, target: &str) -> Option<Source> {
+        match self {
+            Source::File(p) => {
+                let base = p.parent().unwrap_or(Path::new("."));
+                Some(Source::File(base.join(target)))
+            }
+            Source::Bundled(..) => bundled(target),
+        }
+    }
+}
+
+fn bundled(name: &str) -> Option<Source> {
+    let want = if name.ends_with(".toml") { name.to_string() } else { format!("{name}.toml") };
+    BUNDLED
+        .iter()
+        .find(|(n, _)| *n == want)
+        .map(|(n, t)| Source::Bundled(n, t))
+}
+
+fn locate(arg: &str) -> Result<Source> {
+    let p = PathBuf::from(arg);
+    if p.is_file() {
+        return Ok(Source::File(p));
+    }
+    if let Some(b) = bundled(arg) {
+        return Ok(b);
+    }
+    if p.exists() {
+        bail!("scenario {arg} is not a file");
+    }
+    let names: Vec<&str> = BUNDLED.iter().map(|(n, _)| n.trim_end_matches(".toml")).collect();
+    bail!(
+        "scenario {arg}: no such file, and no bundled scenario of that name (bundled: {})",
+        names.join(", ")
+    )
+}
+
+/// A scenario loaded from the command line, with its origin for reports.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub scenario: Scenario,
+    /// The directory relative plugin paths resolve against (None when bundled).
+    pub dir: Option<PathBuf>,
+    pub label: String,
+}
+
+/// Loads `arg` (a path or a bundled name), follows `extends`, applies `sets`
+/// (`path=value`), and validates.
+pub fn load(arg: &str, sets: &[String]) -> Result<Loaded> {
+    let top = locate(arg)?;
+    let label = top.label();
+    let mut chain: Vec<(Source, toml::Table)> = Vec::new();
+    let mut cur = top.clone();
+    loop {
+        let file = cur.label();
+        if chain.iter().any(|(s, _)| s == &cur) {
+            let names: Vec<String> = chain.iter().map(|(s, _)| s.label()).collect();
+            bail!("{file}: `extends` cycle: {} -> {file}", names.join(" -> "));
+        }
+        let text = cur.text()?;
+        let table = compose::parse_file(&file, &text)?;
+        let parent = table.get("extends").and_then(|v| v.as_str()).map(str::to_string);
+        chain.push((cur.clone(), table));
+        match parent {
+            None => break,
+            Some(target) => {
+                let next = cur.relative(&target).filter(|s| match s {
+                    Source::File(p) => p.is_file(),
+                    Source::Bundled(..) => true,
+                });
+                match next {
+                    Some(n) => cur = n,
+                    None => bail!("{file}: `extends = \"{target}\"`: no such scenario file"),
+                }
+            }
+        }
+    }
+    // Compose from the root ancestor down.
+    let mut merged = toml::Table::new();
+    for (_, table) in chain.into_iter().rev() {
+        compose::merge(&mut merged, table);
+    }
+    merged.remove("extends");
+    if !merged.contains_key("name") {
+        merged.insert("name".into(), toml::Value::String(top.stem()));
+    }
+    for s in sets {
+        let Some((path, value)) = s.split_once('=') else {
+            bail!("--set {s}: expected path.to.field=VALUE");
+        };
+        compose::set_path(&mut merged, path.trim(), compose::parse_value(value.trim()))
+            .with_context(|| format!("--set {s}"))?;
+    }
+    let scenario = compose::resolve(&label, merged)?;
+    let dir = match &top {
+        Source::File(p) => Some(p.parent().unwrap_or(Path::new(".")).to_path_buf()),
+        Source::Bundled(..) => None,
+    };
+    Ok(Loaded { scenario, dir, label })
+}
+
+/// One line per bundled scenario: name and description.
+pub fn list() -> Vec<(String, String)> {
+    BUNDLED
+        .iter()
+        .map(|(n, _)| {
+            let d = load(n, &[]).map(|l| l.scenario.description).unwrap_or_else(|e| format!("(invalid: {e})"));
+            (n.trim_end_matches(".toml").to_string(), d)
+        })
+        .collect()
+}

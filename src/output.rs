@@ -1,0 +1,114 @@
+//! Writing results: tidy CSV (one row per month and exporter), JSON
+//! summaries, terminal tables. Files are written to a temporary name and
+//! renamed, so a killed run never leaves a half file under the final name.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use dibsim_core::metrics::METRICS;
+use dibsim_core::Recorder;
+
+/// Writes `bytes` to `path` atomically (temporary file, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().map(|e| e.to_string_lossy().to_string()).unwrap_or_default()
+    ));
+    let mut f = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    f.write_all(bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.sync_all().ok();
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
+    Ok(())
+}
+
+/// A float as CSV text: shortest round-trip form, empty for NaN.
+pub fn num(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x}")
+    }
+}
+
+/// `timeseries.csv`: one row per reported month and exporter.
+pub fn timeseries_csv(rec: &Recorder) -> String {
+    let mut out = String::with_capacity(rec.months() * rec.exporter_count() * 200);
+    out.push_str("month,year,exporter");
+    for m in METRICS {
+        out.push(',');
+        out.push_str(m);
+    }
+    out.push('\n');
+    for t in 0..rec.months() {
+        for (e, name) in rec.exporters.iter().enumerate() {
+            let _ = write!(out, "{t},{},{}", rec.year_of(t), csv_field(name));
+            for v in rec.get(t, e).values() {
+                out.push(',');
+                out.push_str(&num(v));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Five-year windows from the start year: (label, first year, last year).
+pub fn five_year_windows(rec: &Recorder) -> Vec<(String, i32, i32)> {
+    let years = (rec.months() as i32 + 11) / 12;
+    let mut out = Vec::new();
+    let mut y = rec.start_year;
+    while y < rec.start_year + years {
+        let last = (y + 4).min(rec.start_year + years - 1);
+        out.push((format!("{y}-{last}"), y, last));
+        y += 5;
+    }
+    out
+}
+
+/// A text table: first column left-aligned, the rest right-aligned.
+pub fn table(header: &[String], rows: &[Vec<String>]) -> String {
+    let cols = header.len();
+    let mut width = vec![0; cols];
+    for r in std::iter::once(header).chain(rows.iter().map(|r| r.as_slice())) {
+        for (i, c) in r.iter().enumerate() {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |r: &[String], out: &mut String| {
+        for (i, c) in r.iter().enumerate() {
+            if i == 0 {
+                let _ = write!(out, "{c:<w$}", w = width[0]);
+            } else {
+                let _ = write!(out, "  {c:>w$}", w = width[i]);
+            }
+        }
+        out.push('\n');
+    };
+    line(header, &mut out);
+    let total: usize = width.iter().sum::<usize>() + 2 * (cols - 1);
+    out.push_str(&"-".repeat(total));
+    out.push('\n');
+    for r in rows {
+        line(r, &mut out);
+    }
+    out
+}
+
+pub fn pct(x: f64) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else {
+        format!("{:.1}", 100.0 * x)
+    }
+}
