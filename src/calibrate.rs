@@ -32,6 +32,7 @@ pub struct Targets {
     pub focal_utilisation: f64,
     pub drift_world_tolerance: f64,
     pub drift_share_tolerance: f64,
+    pub checked_exporters: Vec<String>,
     pub exporter_share: BTreeMap<String, f64>,
     pub region_share: BTreeMap<String, f64>,
 }
@@ -103,7 +104,8 @@ pub fn measure(recs: &[Recorder], focal: usize, t: &Targets) -> Measured {
 pub fn checks(s: &Scenario, m: &Measured, t: &Targets) -> Vec<Check> {
     let mut out = Vec::new();
     let idx = |name: &str| s.exporters.iter().position(|e| e.name == name);
-    for (name, &target) in &t.exporter_share {
+    for name in &t.checked_exporters {
+        let target = t.exporter_share.get(name).copied().unwrap_or(f64::NAN);
         let v = idx(name).map(|e| m.exporter_share[e]).unwrap_or(f64::NAN);
         out.push(Check {
             name: format!("share 2020-24 {name}"),
@@ -158,7 +160,7 @@ pub fn checks(s: &Scenario, m: &Measured, t: &Targets) -> Vec<Check> {
         target: format!("within ±{:.0}%", 100.0 * t.drift_world_tolerance),
         ok: m.drift_world.abs() <= t.drift_world_tolerance,
     });
-    for name in t.exporter_share.keys() {
+    for name in &t.checked_exporters {
         let v = idx(name).map(|e| m.drift_share[e]).unwrap_or(f64::NAN);
         out.push(Check {
             name: format!("drift: share {name}"),
@@ -175,6 +177,7 @@ pub fn checks(s: &Scenario, m: &Measured, t: &Targets) -> Vec<Check> {
 #[serde(deny_unknown_fields)]
 pub struct Calibration {
     pub outside_utility: f64,
+    pub focal_export_capacity_factor: f64,
     pub quality: BTreeMap<String, f64>,
     pub budget_factor: BTreeMap<String, f64>,
 }
@@ -260,6 +263,16 @@ fn step(s: &mut Scenario, m: &Measured, t: &Targets, cal: Option<&mut Calibratio
             }
         }
     }
+    // The focal exporter's lines are saturated: its share is bounded by the
+    // capacity left after domestic orders, so fit that capacity too.
+    let focal = s.exporter_index(&s.focal_exporter).unwrap_or(0);
+    let focal_target = t.exporter_share.get(&s.focal_exporter).copied().unwrap_or(m.exporter_share[focal]);
+    let capacity_step = if m.focal_utilisation > 0.95 || m.exporter_share[focal] > focal_target {
+        (focal_target / m.exporter_share[focal].max(1e-4)).powf(0.7)
+    } else {
+        1.0
+    };
+    scale_focal_exports(s, capacity_step);
     // Regions: budget factor by the import-share ratio times the world ratio.
     let world_ratio = t.world_tiv_per_year / m.world_per_year.max(1.0);
     let mut regions: Vec<String> = Vec::new();
@@ -278,6 +291,7 @@ fn step(s: &mut Scenario, m: &Measured, t: &Targets, cal: Option<&mut Calibratio
         a.import_budget *= factor[&a.region];
     }
     if let Some(cal) = cal {
+        cal.focal_export_capacity_factor *= capacity_step;
         for (name, dq) in &quality_shift {
             if let Some(q) = cal.quality.get_mut(name) {
                 *q = (*q + dq).clamp(0.0, 1.0);
@@ -287,6 +301,27 @@ fn step(s: &mut Scenario, m: &Measured, t: &Targets, cal: Option<&mut Calibratio
             if let Some(b) = cal.budget_factor.get_mut(r) {
                 *b *= f;
             }
+        }
+    }
+}
+
+/// Scales the export part of each focal line's capacity (capacity beyond its
+/// pro-rata share of domestic demand) by `f`.
+fn scale_focal_exports(s: &mut Scenario, f: f64) {
+    let Some(e) = s.exporter_index(&s.focal_exporter) else { return };
+    let demand = s.exporters[e].domestic_demand.clone();
+    let mut total: BTreeMap<String, f64> = BTreeMap::new();
+    for o in s.suppliers.iter().filter(|o| o.exporter == s.focal_exporter) {
+        for l in o.lines.iter().filter(|l| l.tier == dibsim_core::scenario::Tier::High) {
+            *total.entry(l.category.clone()).or_default() += l.capacity;
+        }
+    }
+    let focal = s.focal_exporter.clone();
+    for o in s.suppliers.iter_mut().filter(|o| o.exporter == focal) {
+        for l in o.lines.iter_mut().filter(|l| l.tier == dibsim_core::scenario::Tier::High) {
+            let sum = total.get(&l.category).copied().unwrap_or(0.0);
+            let dom = if sum > 0.0 { demand.get(&l.category).copied().unwrap_or(0.0) * l.capacity / sum } else { 0.0 };
+            l.capacity = dom + f * (l.capacity - dom).max(0.0);
         }
     }
 }

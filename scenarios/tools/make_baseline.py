@@ -116,7 +116,7 @@ EXP = {
         deny=0.10, deny_why="assumption: congressional holds and policy denials affect a minority of cases; scaled by (1 - a), so close allies are rarely denied",
         var=6.0, var_why="assumption: Defense Exportability Features (DAU Acquipedia) exist because export configurations are otherwise engineered after the fact; ~6 months of anti-tamper/export configuration work",
         price=1.00, price_why="assumption: reference price level (see header)",
-        build=24, build_why="[FACT] Poland's new-build Abrams ordered 2022 arrived from January 2025 (~30 months) less ~6 months approval",
+        build=18, build_why="[FACT] Poland's new-build Abrams ordered 2022 arrived from January 2025 (~30 months) = ~6 months approval + ~6 months export variant + 18 months production to delivery",
     ),
     "France": dict(appr=3.0, deny=0.05, var=2.0, price=0.95, build=18,
                    price_why="assumption: Western high-end producer, slightly below the US price level"),
@@ -487,7 +487,10 @@ def build(data: Data, cal: dict) -> tuple[str, dict]:
     us_mix = data.mix[FOCAL]
     us_export_c = {c: us_exp_month * us_mix[c] for c in CATEGORIES}
     us_dom_c = {c: 2.0 * us_export_c[c] for c in CATEGORIES}
-    us_cap_c = {c: us_dom_c[c] + us_export_c[c] for c in CATEGORIES}
+    us_xf = cal.get("focal_export_capacity_factor")
+    if us_xf is None:
+        fail("calibration: `focal_export_capacity_factor` missing")
+    us_cap_c = {c: us_dom_c[c] + us_xf * us_export_c[c] for c in CATEGORIES}
     us_raw = data.cat_raw[FOCAL]
     rtx_air = us_raw.get("Engines", 0.0) / (us_raw.get("Aircraft", 0.0) + us_raw.get("Engines", 0.0))
     shares = {"aircraft": {"RTX": rtx_air}}
@@ -659,7 +662,7 @@ def build(data: Data, cal: dict) -> tuple[str, dict]:
     for c in CATEGORIES:
         w(f"#   {c}: {US_SHARE_WHY[c]}")
     w(f"#   RTX aircraft share = US Engines {us_raw.get('Engines', 0):.1f} / (Aircraft {us_raw.get('Aircraft', 0):.1f} + Engines) = {rtx_air:.4f} (SIPRI).")
-    w(f"# US price index {num(REF_PRICE, 1)} US$ M per TIV: {EXP[FOCAL]['price_why']}; US build_months 24: {EXP[FOCAL]['build_why']}.")
+    w(f"# US price index {num(REF_PRICE, 1)} US$ M per TIV: {EXP[FOCAL]['price_why']}; US build_months 18: {EXP[FOCAL]['build_why']}.")
     w(f"# {NEWCOMER}: quality = calibrated US quality - {NEWCOMER_QUALITY_GAP} (assumption: fewer fielded systems), price")
     w(f"# {NEWCOMER_PRICE} x US (assumption: lower-cost, attritable designs), build_months {NEWCOMER_BUILD} (assumption: commercial-style")
     w("# serial production of smaller systems).")
@@ -696,7 +699,8 @@ def build(data: Data, cal: dict) -> tuple[str, dict]:
             lines.append(dict(
                 category=c,
                 capacity=us_cap_c[c] * s,
-                cap_why=f"US {c} capacity {us_cap_c[c]:.2f} x {firm} share {s:.4f} (see block comment)",
+                cap_why=(f"US {c} capacity {us_cap_c[c]:.2f} = domestic {us_dom_c[c]:.2f} + exports {us_export_c[c]:.2f}"
+                         f" x {num(us_xf, 3)} ({CAL_NOTE}), x {firm} share {s:.4f} (see block comment)"),
                 quality=(us_q - NEWCOMER_QUALITY_GAP) if newcomer else us_q,
                 q_why=(f"{CAL_NOTE}: United States {num(us_q, 3)} - {NEWCOMER_QUALITY_GAP} newcomer step (assumption)"
                        if newcomer else f"{CAL_NOTE}: United States"),
@@ -705,7 +709,7 @@ def build(data: Data, cal: dict) -> tuple[str, dict]:
                        else "assumption: US reference price (see header)"),
                 build=NEWCOMER_BUILD if newcomer else EXP[FOCAL]["build"],
                 b_why=("assumption: newcomer, commercial-style production" if newcomer
-                       else "[FACT] Poland's 2022 Abrams order arrived from January 2025, less ~6 months approval"),
+                       else "[FACT] Poland's 2022 Abrams order arrived from January 2025 (~30 months), less ~6 months approval and ~6 months export variant"),
             ))
         owner_block(firm, FOCAL, "contractor", lines, US_FIRM_NOTE[firm])
 
