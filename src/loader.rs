@@ -56,7 +56,9 @@ impl Source {
         match self {
             Source::File(p) => {
                 let base = p.parent().unwrap_or(Path::new("."));
-                Some(Source::File(base.join(target)))
+                let joined = base.join(target);
+                // Canonical paths make a cycle through `./` or `../` visible.
+                Some(Source::File(std::fs::canonicalize(&joined).unwrap_or(joined)))
             }
             Source::Bundled(..) => bundled(target),
         }
@@ -74,7 +76,7 @@ fn bundled(name: &str) -> Option<Source> {
 fn locate(arg: &str) -> Result<Source> {
     let p = PathBuf::from(arg);
     if p.is_file() {
-        return Ok(Source::File(p));
+        return Ok(Source::File(std::fs::canonicalize(&p).unwrap_or(p)));
     }
     if let Some(b) = bundled(arg) {
         return Ok(b);
@@ -93,8 +95,6 @@ fn locate(arg: &str) -> Result<Source> {
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub scenario: Scenario,
-    /// The directory relative plugin paths resolve against (None when bundled).
-    pub dir: Option<PathBuf>,
     pub label: String,
 }
 
@@ -102,17 +102,22 @@ pub struct Loaded {
 /// (`path=value`), and validates.
 pub fn load(arg: &str, sets: &[String]) -> Result<Loaded> {
     let top = locate(arg)?;
-    let label = top.label();
+    // Messages name the top file as the user wrote it.
+    let label = match &top {
+        Source::File(_) => arg.to_string(),
+        Source::Bundled(..) => top.label(),
+    };
     let mut chain: Vec<(Source, toml::Table)> = Vec::new();
     let mut cur = top.clone();
     loop {
-        let file = cur.label();
+        let file = if chain.is_empty() { label.clone() } else { cur.label() };
         if chain.iter().any(|(s, _)| s == &cur) {
             let names: Vec<String> = chain.iter().map(|(s, _)| s.label()).collect();
             bail!("{file}: `extends` cycle: {} -> {file}", names.join(" -> "));
         }
         let text = cur.text()?;
         let table = compose::parse_file(&file, &text)?;
+        let file = file.clone();
         let parent = table.get("extends").and_then(|v| v.as_str()).map(str::to_string);
         chain.push((cur.clone(), table));
         match parent {
@@ -129,28 +134,24 @@ pub fn load(arg: &str, sets: &[String]) -> Result<Loaded> {
             }
         }
     }
+    // A scenario is named by its own file, never by the one it extends.
+    let own_name = chain[0].1.get("name").and_then(|v| v.as_str()).map(str::to_string);
     // Compose from the root ancestor down.
     let mut merged = toml::Table::new();
     for (_, table) in chain.into_iter().rev() {
         compose::merge(&mut merged, table);
     }
     merged.remove("extends");
-    if !merged.contains_key("name") {
-        merged.insert("name".into(), toml::Value::String(top.stem()));
-    }
+    merged.insert("name".into(), toml::Value::String(own_name.unwrap_or_else(|| top.stem())));
     for s in sets {
         let Some((path, value)) = s.split_once('=') else {
-            bail!("--set {s}: expected path.to.field=VALUE");
+            bail!("{label}: --set {s}: expected path.to.field=VALUE");
         };
         compose::set_path(&mut merged, path.trim(), compose::parse_value(value.trim()))
-            .with_context(|| format!("--set {s}"))?;
+            .with_context(|| format!("{label}: --set {s}"))?;
     }
     let scenario = compose::resolve(&label, merged)?;
-    let dir = match &top {
-        Source::File(p) => Some(p.parent().unwrap_or(Path::new(".")).to_path_buf()),
-        Source::Bundled(..) => None,
-    };
-    Ok(Loaded { scenario, dir, label })
+    Ok(Loaded { scenario, label })
 }
 
 /// One line per bundled scenario: name and description.

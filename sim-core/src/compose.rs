@@ -144,7 +144,8 @@ pub fn resolve(file: &str, table: Table) -> Result<Scenario, ScenarioError> {
         ScenarioError::Invalid {
             file: file.to_string(),
             field: path,
-            message: e.into_inner().to_string(),
+            // The toml error repeats the path on later lines; keep the first.
+            message: e.into_inner().to_string().lines().next().unwrap_or_default().to_string(),
         }
     })?;
     scenario.extends.clear();
