@@ -38,7 +38,8 @@ pub struct Targets {
 }
 
 pub fn targets() -> Result<Targets> {
-    toml::from_str(include_str!("../scenarios/targets.toml")).context("bundled scenarios/targets.toml")
+    toml::from_str(include_str!("../scenarios/targets.toml"))
+        .context("bundled scenarios/targets.toml")
 }
 
 /// One checked target.
@@ -82,23 +83,42 @@ pub fn measure(recs: &[Recorder], focal: usize, t: &Targets) -> Measured {
     let exporter_share = mean_vec(&|r| r.share(a, b));
     let region_share = mean_vec(&|r| r.region_share(a, b));
     let world = |r: &Recorder, from: usize, to: usize| -> f64 {
-        (0..r.exporter_count()).map(|e| r.total(from, to, e, |m| m.deliveries_tiv)).sum::<f64>()
+        (0..r.exporter_count())
+            .map(|e| r.total(from, to, e, |m| m.deliveries_tiv))
+            .sum::<f64>()
     };
     let years = ((b - a) as f64 / 12.0).max(1.0 / 12.0);
     let world_per_year = recs.iter().map(|r| world(r, a, b) / years).sum::<f64>() / n;
     let focal_utilisation = recs
         .iter()
-        .map(|r| r.total(a, b, focal, |m| m.production_tiv) / r.total(a, b, focal, |m| m.capacity_tiv))
+        .map(|r| {
+            r.total(a, b, focal, |m| m.production_tiv) / r.total(a, b, focal, |m| m.capacity_tiv)
+        })
         .sum::<f64>()
         / n;
     let drift_world = if d > c {
-        recs.iter().map(|r| world(r, c, d) / world(r, a, b)).sum::<f64>() / n - 1.0
+        recs.iter()
+            .map(|r| world(r, c, d) / world(r, a, b))
+            .sum::<f64>()
+            / n
+            - 1.0
     } else {
         f64::NAN
     };
     let later = mean_vec(&|r| r.share(c, d));
-    let drift_share = later.iter().zip(&exporter_share).map(|(l, e)| l - e).collect();
-    Measured { exporter_share, region_share, world_per_year, focal_utilisation, drift_world, drift_share }
+    let drift_share = later
+        .iter()
+        .zip(&exporter_share)
+        .map(|(l, e)| l - e)
+        .collect();
+    Measured {
+        exporter_share,
+        region_share,
+        world_per_year,
+        focal_utilisation,
+        drift_world,
+        drift_share,
+    }
 }
 
 pub fn checks(s: &Scenario, m: &Measured, t: &Targets) -> Vec<Check> {
@@ -115,7 +135,13 @@ pub fn checks(s: &Scenario, m: &Measured, t: &Targets) -> Vec<Check> {
         });
     }
     let focal = idx(&s.focal_exporter).unwrap_or(0);
-    let mut others: Vec<f64> = m.exporter_share.iter().enumerate().filter(|(e, _)| *e != focal).map(|(_, v)| *v).collect();
+    let mut others: Vec<f64> = m
+        .exporter_share
+        .iter()
+        .enumerate()
+        .filter(|(e, _)| *e != focal)
+        .map(|(_, v)| *v)
+        .collect();
     others.sort_by(|a, b| b.total_cmp(a));
     let second = others.first().copied().unwrap_or(0.0);
     out.push(Check {
@@ -127,7 +153,11 @@ pub fn checks(s: &Scenario, m: &Measured, t: &Targets) -> Vec<Check> {
     out.push(Check {
         name: "world deliveries, TIV/year".into(),
         value: format!("{:.0}", m.world_per_year),
-        target: format!("{:.0} ± {:.0}%", t.world_tiv_per_year, 100.0 * t.world_tolerance),
+        target: format!(
+            "{:.0} ± {:.0}%",
+            t.world_tiv_per_year,
+            100.0 * t.world_tolerance
+        ),
         ok: (m.world_per_year / t.world_tiv_per_year - 1.0).abs() <= t.world_tolerance,
     });
     let regions: Vec<String> = {
@@ -140,7 +170,11 @@ pub fn checks(s: &Scenario, m: &Measured, t: &Targets) -> Vec<Check> {
         r
     };
     for (name, &target) in &t.region_share {
-        let v = regions.iter().position(|r| r == name).map(|k| m.region_share[k]).unwrap_or(f64::NAN);
+        let v = regions
+            .iter()
+            .position(|r| r == name)
+            .map(|k| m.region_share[k])
+            .unwrap_or(f64::NAN);
         out.push(Check {
             name: format!("imports 2020-24 {name}"),
             value: pct(v),
@@ -182,7 +216,12 @@ pub struct Calibration {
     pub budget_factor: BTreeMap<String, f64>,
 }
 
-fn evaluate(s: &Scenario, replicates: u32, seed: u64, t: &Targets) -> Result<(Measured, Vec<Check>)> {
+fn evaluate(
+    s: &Scenario,
+    replicates: u32,
+    seed: u64,
+    t: &Targets,
+) -> Result<(Measured, Vec<Check>)> {
     let p = prepare(s);
     let recs = run_compare(std::slice::from_ref(&p), replicates, seed)?;
     let focal = s.exporter_index(&s.focal_exporter).unwrap_or(0);
@@ -191,12 +230,20 @@ fn evaluate(s: &Scenario, replicates: u32, seed: u64, t: &Targets) -> Result<(Me
     Ok((m, c))
 }
 
-pub fn calibrate(arg: &str, replicates: u32, seed: u64, iterations: u32, write: Option<&Path>, check: bool) -> Result<()> {
+pub fn calibrate(
+    arg: &str,
+    replicates: u32,
+    seed: u64,
+    iterations: u32,
+    write: Option<&Path>,
+    check: bool,
+) -> Result<()> {
     let t = targets()?;
     let mut s = loader::load(arg, &[])?.scenario;
     let mut cal = match write {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
             Some(toml::from_str::<Calibration>(&text).with_context(|| format!("{}", p.display()))?)
         }
         None => None,
@@ -214,26 +261,60 @@ pub fn calibrate(arg: &str, replicates: u32, seed: u64, iterations: u32, write: 
     let (m, c) = evaluate(&s, replicates, seed, &t)?;
     let rows: Vec<Vec<String>> = c
         .iter()
-        .map(|x| vec![x.name.clone(), x.value.clone(), x.target.clone(), if x.ok { "ok".into() } else { "MISSED".into() }])
+        .map(|x| {
+            vec![
+                x.name.clone(),
+                x.value.clone(),
+                x.target.clone(),
+                if x.ok { "ok".into() } else { "MISSED".into() },
+            ]
+        })
         .collect();
-    println!("{}: MODEL.md s.8 calibration targets, {replicates} replicates (seed {seed})", s.name);
+    println!(
+        "{}: MODEL.md s.8 calibration targets, {replicates} replicates (seed {seed})",
+        s.name
+    );
     print!(
         "{}",
-        output::table(&["target".into(), "measured".into(), "wanted".into(), "".into()], &rows)
+        output::table(
+            &[
+                "target".into(),
+                "measured".into(),
+                "wanted".into(),
+                "".into()
+            ],
+            &rows
+        )
     );
     let all_shares: Vec<Vec<String>> = s
         .exporters
         .iter()
         .enumerate()
-        .map(|(e, x)| vec![x.name.clone(), pct(m.exporter_share[e]), format!("{:+.1}", 100.0 * m.drift_share[e])])
+        .map(|(e, x)| {
+            vec![
+                x.name.clone(),
+                pct(m.exporter_share[e]),
+                format!("{:+.1}", 100.0 * m.drift_share[e]),
+            ]
+        })
         .collect();
     print!(
         "{}",
-        output::table(&["exporter".into(), "share 2020-24 %".into(), "drift 2030-34 pp".into()], &all_shares)
+        output::table(
+            &[
+                "exporter".into(),
+                "share 2020-24 %".into(),
+                "drift 2030-34 pp".into()
+            ],
+            &all_shares
+        )
     );
     if let (Some(p), Some(cal)) = (write, cal) {
         output::write_atomic(p, toml::to_string(&cal)?.as_bytes())?;
-        eprintln!("wrote {}; regenerate the scenario with scenarios/tools/make_baseline.py", p.display());
+        eprintln!(
+            "wrote {}; regenerate the scenario with scenarios/tools/make_baseline.py",
+            p.display()
+        );
     }
     let missed = c.iter().filter(|x| !x.ok).count();
     if check && missed > 0 {
@@ -246,7 +327,12 @@ pub fn calibrate(arg: &str, replicates: u32, seed: u64, iterations: u32, write: 
 /// One damped fixed-point step on qualities and regional budget factors.
 fn step(s: &mut Scenario, m: &Measured, t: &Targets, cal: Option<&mut Calibration>) {
     // Exporters: move quality by ln(target/measured) / beta_quality, damped.
-    let beta_q = s.allies.first().map(|a| a.beta_quality).unwrap_or(1.0).max(1e-6);
+    let beta_q = s
+        .allies
+        .first()
+        .map(|a| a.beta_quality)
+        .unwrap_or(1.0)
+        .max(1e-6);
     let mut quality_shift: BTreeMap<String, f64> = BTreeMap::new();
     for (e, ex) in s.exporters.iter().enumerate() {
         let target = match t.exporter_share.get(&ex.name) {
@@ -266,7 +352,11 @@ fn step(s: &mut Scenario, m: &Measured, t: &Targets, cal: Option<&mut Calibratio
     // The focal exporter's lines are saturated: its share is bounded by the
     // capacity left after domestic orders, so fit that capacity too.
     let focal = s.exporter_index(&s.focal_exporter).unwrap_or(0);
-    let focal_target = t.exporter_share.get(&s.focal_exporter).copied().unwrap_or(m.exporter_share[focal]);
+    let focal_target = t
+        .exporter_share
+        .get(&s.focal_exporter)
+        .copied()
+        .unwrap_or(m.exporter_share[focal]);
     let capacity_step = if m.focal_utilisation > 0.95 || m.exporter_share[focal] > focal_target {
         (focal_target / m.exporter_share[focal].max(1e-4)).powf(0.7)
     } else {
@@ -308,19 +398,37 @@ fn step(s: &mut Scenario, m: &Measured, t: &Targets, cal: Option<&mut Calibratio
 /// Scales the export part of each focal line's capacity (capacity beyond its
 /// pro-rata share of domestic demand) by `f`.
 fn scale_focal_exports(s: &mut Scenario, f: f64) {
-    let Some(e) = s.exporter_index(&s.focal_exporter) else { return };
+    let Some(e) = s.exporter_index(&s.focal_exporter) else {
+        return;
+    };
     let demand = s.exporters[e].domestic_demand.clone();
     let mut total: BTreeMap<String, f64> = BTreeMap::new();
-    for o in s.suppliers.iter().filter(|o| o.exporter == s.focal_exporter) {
-        for l in o.lines.iter().filter(|l| l.tier == dibsim_core::scenario::Tier::High) {
+    for o in s
+        .suppliers
+        .iter()
+        .filter(|o| o.exporter == s.focal_exporter)
+    {
+        for l in o
+            .lines
+            .iter()
+            .filter(|l| l.tier == dibsim_core::scenario::Tier::High)
+        {
             *total.entry(l.category.clone()).or_default() += l.capacity;
         }
     }
     let focal = s.focal_exporter.clone();
     for o in s.suppliers.iter_mut().filter(|o| o.exporter == focal) {
-        for l in o.lines.iter_mut().filter(|l| l.tier == dibsim_core::scenario::Tier::High) {
+        for l in o
+            .lines
+            .iter_mut()
+            .filter(|l| l.tier == dibsim_core::scenario::Tier::High)
+        {
             let sum = total.get(&l.category).copied().unwrap_or(0.0);
-            let dom = if sum > 0.0 { demand.get(&l.category).copied().unwrap_or(0.0) * l.capacity / sum } else { 0.0 };
+            let dom = if sum > 0.0 {
+                demand.get(&l.category).copied().unwrap_or(0.0) * l.capacity / sum
+            } else {
+                0.0
+            };
             l.capacity = dom + f * (l.capacity - dom).max(0.0);
         }
     }

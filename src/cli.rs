@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "dibsim", version, about = "Agent-based simulator of a defence industrial base and the world arms export market")]
+#[command(
+    name = "dibsim",
+    version,
+    about = "Agent-based simulator of a defence industrial base and the world arms export market"
+)]
 pub struct Cli {
     /// Worker threads (default: all cores). Output does not depend on it.
     #[arg(long, global = true)]

@@ -27,21 +27,67 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             .context("cannot start the thread pool")?;
     }
     match cli.command {
-        Command::Run { scenario, seed, months, sets, out } => {
-            run(scenario.as_deref().unwrap_or("baseline"), seed, months, &sets, out.as_deref())
-        }
-        Command::Compare { scenarios, replicates, seed, from, to, sets, out } => {
-            compare(&scenarios, replicates, seed, from, to, &sets, out.as_deref())
-        }
-        Command::Validate { scenario, sets, print } => validate(&scenario, &sets, print),
+        Command::Run {
+            scenario,
+            seed,
+            months,
+            sets,
+            out,
+        } => run(
+            scenario.as_deref().unwrap_or("baseline"),
+            seed,
+            months,
+            &sets,
+            out.as_deref(),
+        ),
+        Command::Compare {
+            scenarios,
+            replicates,
+            seed,
+            from,
+            to,
+            sets,
+            out,
+        } => compare(
+            &scenarios,
+            replicates,
+            seed,
+            from,
+            to,
+            &sets,
+            out.as_deref(),
+        ),
+        Command::Validate {
+            scenario,
+            sets,
+            print,
+        } => validate(&scenario, &sets, print),
         Command::Scenarios => {
-            let rows: Vec<Vec<String>> = loader::list().into_iter().map(|(n, d)| vec![n, d]).collect();
-            print!("{}", output::table(&["scenario".into(), "description".into()], &rows));
+            let rows: Vec<Vec<String>> = loader::list()
+                .into_iter()
+                .map(|(n, d)| vec![n, d])
+                .collect();
+            print!(
+                "{}",
+                output::table(&["scenario".into(), "description".into()], &rows)
+            );
             Ok(())
         }
-        Command::Calibrate { scenario, replicates, seed, iterations, write, check } => {
-            crate::calibrate::calibrate(&scenario, replicates, seed, iterations, write.as_deref(), check)
-        }
+        Command::Calibrate {
+            scenario,
+            replicates,
+            seed,
+            iterations,
+            write,
+            check,
+        } => crate::calibrate::calibrate(
+            &scenario,
+            replicates,
+            seed,
+            iterations,
+            write.as_deref(),
+            check,
+        ),
         Command::Bench { scenario, runs } => bench(&scenario, runs),
     }
 }
@@ -52,14 +98,21 @@ pub fn prepare(s: &Scenario) -> Prepared {
     Prepared { cfg, behaviours }
 }
 
-fn run(arg: &str, seed: u64, months: Option<u32>, sets: &[String], out: Option<&Path>) -> Result<()> {
+fn run(
+    arg: &str,
+    seed: u64,
+    months: Option<u32>,
+    sets: &[String],
+    out: Option<&Path>,
+) -> Result<()> {
     let mut sets = sets.to_vec();
     if let Some(m) = months {
         sets.push(format!("months={m}"));
     }
     let loaded = loader::load(arg, &sets)?;
     let p = prepare(&loaded.scenario);
-    let rec = run_one(&p, seed).with_context(|| format!("run of {} with seed {seed}", loaded.label))?;
+    let rec =
+        run_one(&p, seed).with_context(|| format!("run of {} with seed {seed}", loaded.label))?;
     let windows = output::five_year_windows(&rec);
     let mut header = vec!["exporter".to_string()];
     header.extend(windows.iter().map(|w| format!("{} %", w.0)));
@@ -81,11 +134,18 @@ fn run(arg: &str, seed: u64, months: Option<u32>, sets: &[String], out: Option<&
     print!("{}", output::table(&header, &rows));
     if let Some(dir) = out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        output::write_atomic(&dir.join("timeseries.csv"), output::timeseries_csv(&rec).as_bytes())?;
+        output::write_atomic(
+            &dir.join("timeseries.csv"),
+            output::timeseries_csv(&rec).as_bytes(),
+        )?;
         let mut share_map = serde_json::Map::new();
         for (w, s) in windows.iter().zip(&shares) {
-            let m: serde_json::Map<String, serde_json::Value> =
-                rec.exporters.iter().cloned().zip(s.iter().map(|x| serde_json::json!(x))).collect();
+            let m: serde_json::Map<String, serde_json::Value> = rec
+                .exporters
+                .iter()
+                .cloned()
+                .zip(s.iter().map(|x| serde_json::json!(x)))
+                .collect();
             share_map.insert(w.0.clone(), serde_json::Value::Object(m));
         }
         let summary = serde_json::json!({
@@ -97,8 +157,15 @@ fn run(arg: &str, seed: u64, months: Option<u32>, sets: &[String], out: Option<&
             "shares": share_map,
             "parameters": loaded.scenario,
         });
-        output::write_atomic(&dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
-        eprintln!("wrote {} and {}", dir.join("timeseries.csv").display(), dir.join("summary.json").display());
+        output::write_atomic(
+            &dir.join("summary.json"),
+            serde_json::to_string_pretty(&summary)?.as_bytes(),
+        )?;
+        eprintln!(
+            "wrote {} and {}",
+            dir.join("timeseries.csv").display(),
+            dir.join("summary.json").display()
+        );
     }
     Ok(())
 }
@@ -125,9 +192,15 @@ fn validate(arg: &str, sets: &[String], print: bool) -> Result<()> {
 
 /// Runs every scenario for `replicates` seeds derived from `seed` (the same
 /// seeds for every scenario: common random numbers), forking shared history.
-pub fn run_compare(prepared: &[Prepared], replicates: u32, seed: u64) -> Result<Vec<Vec<Recorder>>> {
+pub fn run_compare(
+    prepared: &[Prepared],
+    replicates: u32,
+    seed: u64,
+) -> Result<Vec<Vec<Recorder>>> {
     let groups = groups(prepared);
-    let jobs: Vec<(usize, u32)> = (0..groups.len()).flat_map(|g| (0..replicates).map(move |r| (g, r))).collect();
+    let jobs: Vec<(usize, u32)> = (0..groups.len())
+        .flat_map(|g| (0..replicates).map(move |r| (g, r)))
+        .collect();
     let results: Vec<Vec<(usize, Recorder)>> = jobs
         .par_iter()
         .map(|&(g, r)| -> Result<Vec<(usize, Recorder)>> {
@@ -139,19 +212,27 @@ pub fn run_compare(prepared: &[Prepared], replicates: u32, seed: u64) -> Result<
                 .zip(outs)
                 .map(|(&i, o)| {
                     o.map(|rec| (i, rec)).with_context(|| {
-                        format!("scenario {} replicate {r} (seed {run_seed})", prepared[i].cfg.scenario.name)
+                        format!(
+                            "scenario {} replicate {r} (seed {run_seed})",
+                            prepared[i].cfg.scenario.name
+                        )
                     })
                 })
                 .collect()
         })
         .collect::<Result<_>>()?;
-    let mut per: Vec<Vec<Option<Recorder>>> = (0..prepared.len()).map(|_| (0..replicates).map(|_| None).collect()).collect();
+    let mut per: Vec<Vec<Option<Recorder>>> = (0..prepared.len())
+        .map(|_| (0..replicates).map(|_| None).collect())
+        .collect();
     for ((_, r), outs) in jobs.iter().zip(results) {
         for (i, rec) in outs {
             per[i][*r as usize] = Some(rec);
         }
     }
-    Ok(per.into_iter().map(|v| v.into_iter().flatten().collect()).collect())
+    Ok(per
+        .into_iter()
+        .map(|v| v.into_iter().flatten().collect())
+        .collect())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -172,7 +253,10 @@ fn compare(
     } else {
         args.to_vec()
     };
-    let loaded = names.iter().map(|n| loader::load(n, sets)).collect::<Result<Vec<_>>>()?;
+    let loaded = names
+        .iter()
+        .map(|n| loader::load(n, sets))
+        .collect::<Result<Vec<_>>>()?;
     let from = from.unwrap_or(2026);
     let to = to.unwrap_or(2035);
     if to < from {
@@ -188,8 +272,17 @@ fn compare(
                 s.start_year
             );
         }
-        if s.exporters.iter().map(|e| &e.name).ne(loaded[0].scenario.exporters.iter().map(|e| &e.name)) {
-            bail!("{} has different exporters from the baseline {}; shares cannot be compared", l.label, loaded[0].label);
+        if s.exporters.iter().map(|e| &e.name).ne(loaded[0]
+            .scenario
+            .exporters
+            .iter()
+            .map(|e| &e.name))
+        {
+            bail!(
+                "{} has different exporters from the baseline {}; shares cannot be compared",
+                l.label,
+                loaded[0].label
+            );
         }
     }
     let prepared: Vec<Prepared> = loaded.iter().map(|l| prepare(&l.scenario)).collect();
@@ -198,14 +291,26 @@ fn compare(
     let elapsed = started.elapsed();
     let rec0 = &recs[0][0];
     let (a, b) = rec0.year_range(from, to);
-    let shares: Vec<Vec<Vec<f64>>> = recs.iter().map(|rs| rs.iter().map(|r| r.share(a, b)).collect()).collect();
-    let exporters = rec0.exporters.clone();
-    let header: Vec<String> = ["scenario", "exporter", "share %", "95% CI", "vs baseline (pp)", "95% CI"]
+    let shares: Vec<Vec<Vec<f64>>> = recs
         .iter()
-        .map(|s| s.to_string())
+        .map(|rs| rs.iter().map(|r| r.share(a, b)).collect())
         .collect();
+    let exporters = rec0.exporters.clone();
+    let header: Vec<String> = [
+        "scenario",
+        "exporter",
+        "share %",
+        "95% CI",
+        "vs baseline (pp)",
+        "95% CI",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let mut rows = Vec::new();
-    let mut csv = String::from("scenario,exporter,share_mean,share_lo,share_hi,delta_mean,delta_lo,delta_hi,replicates\n");
+    let mut csv = String::from(
+        "scenario,exporter,share_mean,share_lo,share_hi,delta_mean,delta_lo,delta_hi,replicates\n",
+    );
     for (si, l) in loaded.iter().enumerate() {
         for (e, ex) in exporters.iter().enumerate() {
             let xs: Vec<f64> = shares[si].iter().map(|s| s[e]).collect();
@@ -228,12 +333,24 @@ fn compare(
             let show = e < 6 || ex == &l.scenario.focal_exporter;
             if show {
                 rows.push(vec![
-                    if e == 0 { l.scenario.name.clone() } else { String::new() },
+                    if e == 0 {
+                        l.scenario.name.clone()
+                    } else {
+                        String::new()
+                    },
                     ex.clone(),
                     pct(i.mean),
                     format!("[{}, {}]", pct(i.lo), pct(i.hi)),
-                    if si == 0 { "-".into() } else { format!("{:+.2}", 100.0 * d.mean) },
-                    if si == 0 { String::new() } else { format!("[{:+.2}, {:+.2}]", 100.0 * d.lo, 100.0 * d.hi) },
+                    if si == 0 {
+                        "-".into()
+                    } else {
+                        format!("{:+.2}", 100.0 * d.mean)
+                    },
+                    if si == 0 {
+                        String::new()
+                    } else {
+                        format!("[{:+.2}, {:+.2}]", 100.0 * d.lo, 100.0 * d.hi)
+                    },
                 ]);
             }
         }
@@ -284,10 +401,15 @@ fn bench(arg: &str, runs: u32) -> Result<()> {
         agents * months / median / 1e6
     );
     let all: Vec<String> = loader::BUNDLED.iter().map(|(n, _)| n.to_string()).collect();
-    let loaded_all = all.iter().map(|n| loader::load(n, &[])).collect::<Result<Vec<_>>>()?;
+    let loaded_all = all
+        .iter()
+        .map(|n| loader::load(n, &[]))
+        .collect::<Result<Vec<_>>>()?;
     let prepared: Vec<Prepared> = loaded_all.iter().map(|l| prepare(&l.scenario)).collect();
     for threads in [1usize, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()?;
         let mut ts = Vec::new();
         for _ in 0..5 {
             let t0 = Instant::now();

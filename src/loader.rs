@@ -11,13 +11,31 @@ use dibsim_core::Scenario;
 /// The bundled scenarios, embedded so the binary works from any folder.
 pub const BUNDLED: &[(&str, &str)] = &[
     ("baseline.toml", include_str!("../scenarios/baseline.toml")),
-    ("faster-approvals.toml", include_str!("../scenarios/faster-approvals.toml")),
-    ("new-factories.toml", include_str!("../scenarios/new-factories.toml")),
-    ("export-by-design.toml", include_str!("../scenarios/export-by-design.toml")),
+    (
+        "faster-approvals.toml",
+        include_str!("../scenarios/faster-approvals.toml"),
+    ),
+    (
+        "new-factories.toml",
+        include_str!("../scenarios/new-factories.toml"),
+    ),
+    (
+        "export-by-design.toml",
+        include_str!("../scenarios/export-by-design.toml"),
+    ),
     ("low-tier.toml", include_str!("../scenarios/low-tier.toml")),
-    ("export-reserve.toml", include_str!("../scenarios/export-reserve.toml")),
-    ("priority-partners.toml", include_str!("../scenarios/priority-partners.toml")),
-    ("strategy-2026.toml", include_str!("../scenarios/strategy-2026.toml")),
+    (
+        "export-reserve.toml",
+        include_str!("../scenarios/export-reserve.toml"),
+    ),
+    (
+        "priority-partners.toml",
+        include_str!("../scenarios/priority-partners.toml"),
+    ),
+    (
+        "strategy-2026.toml",
+        include_str!("../scenarios/strategy-2026.toml"),
+    ),
 ];
 
 /// Where a scenario's text comes from.
@@ -45,7 +63,10 @@ impl Source {
 
     fn stem(&self) -> String {
         let name = match self {
-            Source::File(p) => p.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(),
+            Source::File(p) => p
+                .file_name()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default(),
             Source::Bundled(n, _) => n.to_string(),
         };
         name.trim_end_matches(".toml").to_string()
@@ -58,7 +79,9 @@ impl Source {
                 let base = p.parent().unwrap_or(Path::new("."));
                 let joined = base.join(target);
                 // Canonical paths make a cycle through `./` or `../` visible.
-                Some(Source::File(std::fs::canonicalize(&joined).unwrap_or(joined)))
+                Some(Source::File(
+                    std::fs::canonicalize(&joined).unwrap_or(joined),
+                ))
             }
             Source::Bundled(..) => bundled(target),
         }
@@ -66,7 +89,11 @@ impl Source {
 }
 
 fn bundled(name: &str) -> Option<Source> {
-    let want = if name.ends_with(".toml") { name.to_string() } else { format!("{name}.toml") };
+    let want = if name.ends_with(".toml") {
+        name.to_string()
+    } else {
+        format!("{name}.toml")
+    };
     BUNDLED
         .iter()
         .find(|(n, _)| *n == want)
@@ -84,7 +111,10 @@ fn locate(arg: &str) -> Result<Source> {
     if p.exists() {
         bail!("scenario {arg} is not a file");
     }
-    let names: Vec<&str> = BUNDLED.iter().map(|(n, _)| n.trim_end_matches(".toml")).collect();
+    let names: Vec<&str> = BUNDLED
+        .iter()
+        .map(|(n, _)| n.trim_end_matches(".toml"))
+        .collect();
     bail!(
         "scenario {arg}: no such file, and no bundled scenario of that name (bundled: {})",
         names.join(", ")
@@ -110,7 +140,11 @@ pub fn load(arg: &str, sets: &[String]) -> Result<Loaded> {
     let mut chain: Vec<(Source, toml::Table)> = Vec::new();
     let mut cur = top.clone();
     loop {
-        let file = if chain.is_empty() { label.clone() } else { cur.label() };
+        let file = if chain.is_empty() {
+            label.clone()
+        } else {
+            cur.label()
+        };
         if chain.iter().any(|(s, _)| s == &cur) {
             let names: Vec<String> = chain.iter().map(|(s, _)| s.label()).collect();
             bail!("{file}: `extends` cycle: {} -> {file}", names.join(" -> "));
@@ -118,7 +152,10 @@ pub fn load(arg: &str, sets: &[String]) -> Result<Loaded> {
         let text = cur.text()?;
         let table = compose::parse_file(&file, &text)?;
         let file = file.clone();
-        let parent = table.get("extends").and_then(|v| v.as_str()).map(str::to_string);
+        let parent = table
+            .get("extends")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
         chain.push((cur.clone(), table));
         match parent {
             None => break,
@@ -135,14 +172,21 @@ pub fn load(arg: &str, sets: &[String]) -> Result<Loaded> {
         }
     }
     // A scenario is named by its own file, never by the one it extends.
-    let own_name = chain[0].1.get("name").and_then(|v| v.as_str()).map(str::to_string);
+    let own_name = chain[0]
+        .1
+        .get("name")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
     // Compose from the root ancestor down.
     let mut merged = toml::Table::new();
     for (_, table) in chain.into_iter().rev() {
         compose::merge(&mut merged, table);
     }
     merged.remove("extends");
-    merged.insert("name".into(), toml::Value::String(own_name.unwrap_or_else(|| top.stem())));
+    merged.insert(
+        "name".into(),
+        toml::Value::String(own_name.unwrap_or_else(|| top.stem())),
+    );
     for s in sets {
         let Some((path, value)) = s.split_once('=') else {
             bail!("{label}: --set {s}: expected path.to.field=VALUE");
@@ -159,7 +203,9 @@ pub fn list() -> Vec<(String, String)> {
     BUNDLED
         .iter()
         .map(|(n, _)| {
-            let d = load(n, &[]).map(|l| l.scenario.description).unwrap_or_else(|e| format!("(invalid: {e})"));
+            let d = load(n, &[])
+                .map(|l| l.scenario.description)
+                .unwrap_or_else(|e| format!("(invalid: {e})"));
             (n.trim_end_matches(".toml").to_string(), d)
         })
         .collect()

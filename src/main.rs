@@ -3,11 +3,7 @@
 //! the libraries get their context here and become one message and a
 //! non-zero exit code; nothing below `main` prints a backtrace.
 
-mod calibrate;
-mod cli;
-mod commands;
-mod loader;
-mod output;
+use dibsim::{cli, commands};
 
 use std::process::ExitCode;
 

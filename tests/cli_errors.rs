@@ -100,10 +100,16 @@ fn check(args: &[&str], expected: &[&str]) {
         matches!(out.code, Some(c) if c != 0),
         "expected a non-zero exit code\n{ctx}"
     );
-    assert!(out.stderr.starts_with("error: "), "stderr should start with `error: `\n{ctx}");
+    assert!(
+        out.stderr.starts_with("error: "),
+        "stderr should start with `error: `\n{ctx}"
+    );
     let lower = out.stderr.to_lowercase();
     assert!(!lower.contains("panicked"), "stderr shows a panic\n{ctx}");
-    assert!(!lower.contains("backtrace"), "stderr shows a backtrace\n{ctx}");
+    assert!(
+        !lower.contains("backtrace"),
+        "stderr shows a backtrace\n{ctx}"
+    );
     for want in expected {
         assert!(out.stderr.contains(want), "stderr lacks {want:?}\n{ctx}");
     }
@@ -138,7 +144,9 @@ fn check_fixture(name: &str, expected: &[&str]) {
 fn tiny_validates() {
     let out = ok(&["validate", TINY]);
     assert!(
-        out.contains(&format!("{TINY}: ok (2 categories, 2 exporters, 2 suppliers, 2 allies")),
+        out.contains(&format!(
+            "{TINY}: ok (2 categories, 2 exporters, 2 suppliers, 2 allies"
+        )),
         "{out}"
     );
 }
@@ -161,7 +169,11 @@ fn validate_print_is_json_with_every_approval_mean() {
         .filter(|l| l.trim() == "[[exporters]]")
         .count();
     assert!(in_file > 1);
-    assert_eq!(exporters.len(), in_file, "every exporter of baseline.toml is printed");
+    assert_eq!(
+        exporters.len(),
+        in_file,
+        "every exporter of baseline.toml is printed"
+    );
     for e in exporters {
         let name = e["name"].as_str().expect("exporter has a name");
         assert!(!name.is_empty());
@@ -171,7 +183,10 @@ fn validate_print_is_json_with_every_approval_mean() {
         assert!(m.is_number(), "{name}: approval_mean_months = {m}");
     }
     assert_eq!(v["name"], "baseline");
-    assert!(v.get("extends").is_none(), "a resolved scenario has no `extends`");
+    assert!(
+        v.get("extends").is_none(),
+        "a resolved scenario has no `extends`"
+    );
 }
 
 #[test]
@@ -179,18 +194,25 @@ fn scenarios_lists_all_bundled() {
     let out = ok(&["scenarios"]);
     for name in BUNDLED {
         assert!(
-            out.lines().any(|l| l.split_whitespace().next() == Some(name)),
+            out.lines()
+                .any(|l| l.split_whitespace().next() == Some(name)),
             "`dibsim scenarios` does not list {name}:\n{out}"
         );
     }
-    assert!(!out.contains("(invalid"), "a bundled scenario is invalid:\n{out}");
+    assert!(
+        !out.contains("(invalid"),
+        "a bundled scenario is invalid:\n{out}"
+    );
     // Every scenario file in scenarios/ except the calibration targets is bundled.
     for entry in std::fs::read_dir(Path::new(ROOT).join("scenarios")).unwrap() {
         let p = entry.unwrap().path();
         if p.extension().is_some_and(|x| x == "toml") {
             let stem = p.file_stem().unwrap().to_str().unwrap();
             if stem != "targets" {
-                assert!(BUNDLED.contains(&stem), "scenarios/{stem}.toml is not bundled");
+                assert!(
+                    BUNDLED.contains(&stem),
+                    "scenarios/{stem}.toml is not bundled"
+                );
             }
         }
     }
@@ -213,27 +235,42 @@ fn bad_syntax_in_extended_file_names_that_file() {
 
 #[test]
 fn unknown_field_top_level() {
-    check_fixture("unknown_field_top.toml", &["line 4", "unknown field `warmup_month`"]);
+    check_fixture(
+        "unknown_field_top.toml",
+        &["line 4", "unknown field `warmup_month`"],
+    );
 }
 
 #[test]
 fn unknown_field_in_allies() {
-    check_fixture("unknown_field_ally.toml", &["line 7", "unknown field `favourite_colour`"]);
+    check_fixture(
+        "unknown_field_ally.toml",
+        &["line 7", "unknown field `favourite_colour`"],
+    );
 }
 
 #[test]
 fn unknown_field_in_model() {
-    check_fixture("unknown_field_model.toml", &["line 5", "unknown field `cancel_probability`"]);
+    check_fixture(
+        "unknown_field_model.toml",
+        &["line 5", "unknown field `cancel_probability`"],
+    );
 }
 
 #[test]
 fn wrong_type_top_level() {
-    check_fixture("wrong_type_top.toml", &["line 3", "months", "invalid type: string"]);
+    check_fixture(
+        "wrong_type_top.toml",
+        &["line 3", "months", "invalid type: string"],
+    );
 }
 
 #[test]
 fn wrong_type_in_allies() {
-    check_fixture("wrong_type_nested.toml", &["line 6", "import_budget", "invalid type: string"]);
+    check_fixture(
+        "wrong_type_nested.toml",
+        &["line 6", "import_budget", "invalid type: string"],
+    );
 }
 
 // ------------------------------------------------------------ invalid values
@@ -248,12 +285,21 @@ fn negative_capacity() {
 
 #[test]
 fn deny_base_above_one() {
-    check_fixture("deny_base_high.toml", &["field `exporters.France.deny_base`", "1.5 is outside [0, 1]"]);
+    check_fixture(
+        "deny_base_high.toml",
+        &[
+            "field `exporters.France.deny_base`",
+            "1.5 is outside [0, 1]",
+        ],
+    );
 }
 
 #[test]
 fn cancel_prob_below_zero() {
-    check_fixture("cancel_prob_negative.toml", &["field `model.cancel_prob`", "outside [0, 1]"]);
+    check_fixture(
+        "cancel_prob_negative.toml",
+        &["field `model.cancel_prob`", "outside [0, 1]"],
+    );
 }
 
 #[test]
@@ -265,7 +311,10 @@ fn mix_not_summing_to_one() {
 fn unknown_exporter_in_alignment() {
     check_fixture(
         "unknown_exporter_alignment.toml",
-        &["field `allies.Gondor.alignment`", "unknown exporter `Atlantis`"],
+        &[
+            "field `allies.Gondor.alignment`",
+            "unknown exporter `Atlantis`",
+        ],
     );
 }
 
@@ -273,7 +322,10 @@ fn unknown_exporter_in_alignment() {
 fn unknown_exporter_of_supplier() {
     check_fixture(
         "unknown_exporter_supplier.toml",
-        &["field `suppliers.BetaIndustry.exporter`", "unknown exporter `Gamma`"],
+        &[
+            "field `suppliers.BetaIndustry.exporter`",
+            "unknown exporter `Gamma`",
+        ],
     );
 }
 
@@ -281,27 +333,40 @@ fn unknown_exporter_of_supplier() {
 fn unknown_category_of_line() {
     check_fixture(
         "unknown_category_line.toml",
-        &["field `suppliers.AlphaWorks.lines[0].category`", "unknown category `boats`"],
+        &[
+            "field `suppliers.AlphaWorks.lines[0].category`",
+            "unknown category `boats`",
+        ],
     );
 }
 
 #[test]
 fn unknown_category_in_mix() {
-    check_fixture("unknown_category_mix.toml", &["field `allies.Rohan.mix`", "unknown category `boats`"]);
+    check_fixture(
+        "unknown_category_mix.toml",
+        &["field `allies.Rohan.mix`", "unknown category `boats`"],
+    );
 }
 
 // ------------------------------------------------------------ extends
 
 #[test]
 fn missing_extends_file() {
-    check_fixture("missing_extends.toml", &["extends", "no-such-parent.toml", "no such scenario file"]);
+    check_fixture(
+        "missing_extends.toml",
+        &["extends", "no-such-parent.toml", "no such scenario file"],
+    );
 }
 
 #[test]
 fn extends_cycle() {
     check_fixture(
         "cycle_a.toml",
-        &["`extends` cycle", &fixture("cycle_b.toml"), "cycle_b.toml -> "],
+        &[
+            "`extends` cycle",
+            &fixture("cycle_b.toml"),
+            "cycle_b.toml -> ",
+        ],
     );
 }
 
@@ -314,7 +379,10 @@ fn extends_itself() {
 /// (`../scenarios/x.toml`, `./x.toml`): still a cycle.
 #[test]
 fn extends_cycle_through_aliased_paths() {
-    check_fixture("cycle_alias_a.toml", &["`extends` cycle", "cycle_alias_b.toml"]);
+    check_fixture(
+        "cycle_alias_a.toml",
+        &["`extends` cycle", "cycle_alias_b.toml"],
+    );
 }
 
 // ------------------------------------------------------------ --set
@@ -322,8 +390,17 @@ fn extends_cycle_through_aliased_paths() {
 #[test]
 fn set_unknown_element() {
     check(
-        &["validate", TINY, "--set", "exporters.Atlantis.deny_base=0.1"],
-        &[TINY, "exporters.Atlantis.deny_base", "no element named `Atlantis`"],
+        &[
+            "validate",
+            TINY,
+            "--set",
+            "exporters.Atlantis.deny_base=0.1",
+        ],
+        &[
+            TINY,
+            "exporters.Atlantis.deny_base",
+            "no element named `Atlantis`",
+        ],
     );
 }
 
@@ -332,14 +409,29 @@ fn set_unknown_element() {
 #[test]
 fn set_unknown_element_in_one_of_compared_scenarios() {
     check(
-        &["compare", "baseline", TINY, "--replicates", "2", "--set", "exporters.France.deny_base=0.2"],
-        &[TINY, "exporters.France.deny_base", "no element named `France`"],
+        &[
+            "compare",
+            "baseline",
+            TINY,
+            "--replicates",
+            "2",
+            "--set",
+            "exporters.France.deny_base=0.2",
+        ],
+        &[
+            TINY,
+            "exporters.France.deny_base",
+            "no element named `France`",
+        ],
     );
 }
 
 #[test]
 fn set_into_a_value() {
-    check(&["validate", TINY, "--set", "name.x=1"], &["--set name.x=1", "`name` is a value"]);
+    check(
+        &["validate", TINY, "--set", "name.x=1"],
+        &["--set name.x=1", "`name` is a value"],
+    );
 }
 
 #[test]
@@ -352,7 +444,10 @@ fn set_unknown_field() {
 
 #[test]
 fn set_wrong_type() {
-    check(&["validate", TINY, "--set", "months=abc"], &[TINY, "field `months`", "invalid type: string"]);
+    check(
+        &["validate", TINY, "--set", "months=abc"],
+        &[TINY, "field `months`", "invalid type: string"],
+    );
 }
 
 #[test]
@@ -365,12 +460,18 @@ fn set_out_of_range() {
 
 #[test]
 fn set_without_equals() {
-    check(&["validate", TINY, "--set", "months"], &["--set months", "path.to.field=VALUE"]);
+    check(
+        &["validate", TINY, "--set", "months"],
+        &["--set months", "path.to.field=VALUE"],
+    );
 }
 
 #[test]
 fn set_empty_path() {
-    check(&["validate", TINY, "--set", "=1"], &["--set =1", "empty segment"]);
+    check(
+        &["validate", TINY, "--set", "=1"],
+        &["--set =1", "empty segment"],
+    );
 }
 
 /// A type error reached through `--set` is one line: the field is named once,
@@ -379,7 +480,12 @@ fn set_empty_path() {
 fn set_type_error_message_is_one_line() {
     let out = dibsim(&["validate", TINY, "--set", "months=abc"]);
     assert_ne!(out.code, Some(0));
-    assert_eq!(out.stderr.trim_end().lines().count(), 1, "stderr:\n{:?}", out.stderr);
+    assert_eq!(
+        out.stderr.trim_end().lines().count(),
+        1,
+        "stderr:\n{:?}",
+        out.stderr
+    );
 }
 
 // ------------------------------------------------------------ command line
@@ -398,29 +504,54 @@ fn scenario_is_a_directory() {
 
 #[test]
 fn unknown_bundled_name() {
-    check(&["run", "no-such-scenario"], &["no-such-scenario", "no bundled scenario", "baseline"]);
+    check(
+        &["run", "no-such-scenario"],
+        &["no-such-scenario", "no bundled scenario", "baseline"],
+    );
 }
 
 #[test]
 fn compare_one_replicate() {
-    check(&["compare", TINY, "--replicates", "1"], &["--replicates", "at least 2", "got 1"]);
+    check(
+        &["compare", TINY, "--replicates", "1"],
+        &["--replicates", "at least 2", "got 1"],
+    );
 }
 
 #[test]
 fn zero_threads() {
-    check(&["--threads", "0", "run", TINY], &["--threads", "at least 1"]);
-    check(&["validate", TINY, "--threads", "0"], &["--threads", "at least 1"]);
+    check(
+        &["--threads", "0", "run", TINY],
+        &["--threads", "at least 1"],
+    );
+    check(
+        &["validate", TINY, "--threads", "0"],
+        &["--threads", "at least 1"],
+    );
 }
 
 #[test]
 fn months_zero() {
-    check(&["run", TINY, "--months", "0"], &[TINY, "field `months`", "at least 1"]);
+    check(
+        &["run", TINY, "--months", "0"],
+        &[TINY, "field `months`", "at least 1"],
+    );
 }
 
 #[test]
 fn compare_window_reversed() {
     check(
-        &["compare", TINY, TINY, "--replicates", "2", "--from", "2021", "--to", "2020"],
+        &[
+            "compare",
+            TINY,
+            TINY,
+            "--replicates",
+            "2",
+            "--from",
+            "2021",
+            "--to",
+            "2020",
+        ],
         &["--to 2020", "--from 2021"],
     );
 }
@@ -428,7 +559,16 @@ fn compare_window_reversed() {
 #[test]
 fn compare_window_outside_scenario() {
     check(
-        &["compare", TINY, "--replicates", "2", "--from", "2020", "--to", "2035"],
+        &[
+            "compare",
+            TINY,
+            "--replicates",
+            "2",
+            "--from",
+            "2020",
+            "--to",
+            "2035",
+        ],
         &[TINY, "2020-2035", "outside"],
     );
 }

@@ -28,14 +28,20 @@ impl Procurement for LogitProcurement {
         "builtin-logit"
     }
 
-    fn choose(&self, batch: &ProcurementBatch<'_>, choices: &mut [i32]) -> Result<(), BehaviourFault> {
+    fn choose(
+        &self,
+        batch: &ProcurementBatch<'_>,
+        choices: &mut [i32],
+    ) -> Result<(), BehaviourFault> {
         for (k, r) in batch.requirements.iter().enumerate() {
             let taste = &batch.tastes[r.ally as usize];
             let mut best = OUTSIDE;
             let mut best_u = taste.outside_utility + gumbel(r.outside_draw);
-            let offers = &batch.offers[r.offer_start as usize..(r.offer_start + r.offer_count) as usize];
+            let offers =
+                &batch.offers[r.offer_start as usize..(r.offer_start + r.offer_count) as usize];
             for (j, o) in offers.iter().enumerate() {
-                let u = taste.beta_quality * o.quality - taste.beta_price * o.price_index.ln()
+                let u = taste.beta_quality * o.quality
+                    - taste.beta_price * o.price_index.ln()
                     - taste.beta_time * r.threat * o.wait_months * o.reputation / 12.0
                     - taste.beta_uncertainty * o.spread_months / 12.0
                     + taste.beta_alignment * o.alignment
@@ -60,7 +66,12 @@ impl Investment for ThresholdInvestment {
         "builtin-threshold"
     }
 
-    fn invest(&self, _month: i32, lines: &[LineView], tranches: &mut [f64]) -> Result<(), BehaviourFault> {
+    fn invest(
+        &self,
+        _month: i32,
+        lines: &[LineView],
+        tranches: &mut [f64],
+    ) -> Result<(), BehaviourFault> {
         for (l, out) in lines.iter().zip(tranches.iter_mut()) {
             *out = threshold_tranche(l);
         }
@@ -72,7 +83,9 @@ impl Investment for ThresholdInvestment {
 #[inline]
 pub fn threshold_tranche(l: &LineView) -> f64 {
     if l.backlog_months > l.threshold_months {
-        (l.max_growth * l.capacity).min((l.backlog_months / l.target_months - 1.0) * l.capacity).max(0.0)
+        (l.max_growth * l.capacity)
+            .min((l.backlog_months / l.target_months - 1.0) * l.capacity)
+            .max(0.0)
     } else {
         0.0
     }

@@ -80,7 +80,11 @@ pub struct BehaviourFault {
 /// MODEL.md step 5: which offer each requirement takes.
 pub trait Procurement: Send + Sync {
     fn name(&self) -> &str;
-    fn choose(&self, batch: &ProcurementBatch<'_>, choices: &mut [i32]) -> Result<(), BehaviourFault>;
+    fn choose(
+        &self,
+        batch: &ProcurementBatch<'_>,
+        choices: &mut [i32],
+    ) -> Result<(), BehaviourFault>;
 }
 
 /// One line as an investment behaviour sees it (MODEL.md step 10).
@@ -135,7 +139,12 @@ pub trait Investment: Send + Sync {
     fn uses_draws(&self) -> bool {
         false
     }
-    fn invest(&self, month: i32, lines: &[LineView], tranches: &mut [f64]) -> Result<(), BehaviourFault>;
+    fn invest(
+        &self,
+        month: i32,
+        lines: &[LineView],
+        tranches: &mut [f64],
+    ) -> Result<(), BehaviourFault>;
 }
 
 /// Which behaviour each agent uses. Index 0 of each list is the default.

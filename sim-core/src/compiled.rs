@@ -157,7 +157,12 @@ impl Compiled {
             }
         }
         let p = &s.policy;
-        let owner_index = |n: &str| s.suppliers.iter().position(|o| o.name == n).expect("validated owner");
+        let owner_index = |n: &str| {
+            s.suppliers
+                .iter()
+                .position(|o| o.name == n)
+                .expect("validated owner")
+        };
         for lt in &p.low_tier {
             let oi = owner_index(&lt.owner);
             lines.push(LineParams {
@@ -189,7 +194,11 @@ impl Compiled {
                         .collect::<Vec<_>>()
                 };
                 let high = of_tier(Tier::High);
-                *chosen = if high.is_empty() { of_tier(Tier::Low) } else { high };
+                *chosen = if high.is_empty() {
+                    of_tier(Tier::Low)
+                } else {
+                    high
+                };
             }
         }
         let new_factories = p
@@ -228,7 +237,11 @@ impl Compiled {
                         acc
                     })
                     .collect::<Vec<_>>();
-                let mean_size = w.iter().zip(&categories).map(|(x, c)| x * c.size_mean).sum();
+                let mean_size = w
+                    .iter()
+                    .zip(&categories)
+                    .map(|(x, c)| x * c.size_mean)
+                    .sum();
                 let alignment = s
                     .exporters
                     .iter()

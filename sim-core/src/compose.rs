@@ -114,7 +114,9 @@ pub fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), Scenar
                     ),
                 };
                 let Some(i) = idx else {
-                    return Err(unknown(format!("`{seg}` has no element named `{next_seg}`")));
+                    return Err(unknown(format!(
+                        "`{seg}` has no element named `{next_seg}`"
+                    )));
                 };
                 if depth + 2 == segments.len() {
                     items[i] = value;
@@ -122,10 +124,14 @@ pub fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), Scenar
                 }
                 // The element name was consumed too: skip it below.
                 match &mut items[i] {
-                    Value::Table(t) => return set_path(t, &segments[depth + 2..].join("."), value).map_err(|e| match e {
-                        ScenarioError::UnknownPath { message, .. } => unknown(message),
-                        other => other,
-                    }),
+                    Value::Table(t) => {
+                        return set_path(t, &segments[depth + 2..].join("."), value).map_err(|e| {
+                            match e {
+                                ScenarioError::UnknownPath { message, .. } => unknown(message),
+                                other => other,
+                            }
+                        })
+                    }
                     _ => return Err(unknown(format!("`{seg}.{next_seg}` is not a table"))),
                 }
             }
@@ -145,7 +151,13 @@ pub fn resolve(file: &str, table: Table) -> Result<Scenario, ScenarioError> {
             file: file.to_string(),
             field: path,
             // The toml error repeats the path on later lines; keep the first.
-            message: e.into_inner().to_string().lines().next().unwrap_or_default().to_string(),
+            message: e
+                .into_inner()
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
         }
     })?;
     scenario.extends.clear();
@@ -199,27 +211,44 @@ mod tests {
     #[test]
     fn set_by_name_and_index() {
         let mut t = table("[[exporters]]\nname='France'\n[policy]\nstart_month=5\n");
-        set_path(&mut t, "exporters.France.approval_mean_months", parse_value("3.5")).unwrap();
+        set_path(
+            &mut t,
+            "exporters.France.approval_mean_months",
+            parse_value("3.5"),
+        )
+        .unwrap();
         set_path(&mut t, "policy.export_reserve", parse_value("0.2")).unwrap();
         set_path(&mut t, "exporters.0.deny_base", parse_value("0.4")).unwrap();
-        assert_eq!(t["exporters"][0]["approval_mean_months"].as_float(), Some(3.5));
+        assert_eq!(
+            t["exporters"][0]["approval_mean_months"].as_float(),
+            Some(3.5)
+        );
         assert_eq!(t["exporters"][0]["deny_base"].as_float(), Some(0.4));
         assert_eq!(t["policy"]["export_reserve"].as_float(), Some(0.2));
         let err = set_path(&mut t, "exporters.Spain.deny_base", parse_value("1")).unwrap_err();
-        assert!(err.to_string().contains("no element named `Spain`"), "{err}");
+        assert!(
+            err.to_string().contains("no element named `Spain`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn bare_words_are_strings() {
         assert_eq!(parse_value("France"), Value::String("France".into()));
         assert_eq!(parse_value("true"), Value::Boolean(true));
-        assert_eq!(parse_value("[\"a\"]"), Value::Array(vec![Value::String("a".into())]));
+        assert_eq!(
+            parse_value("[\"a\"]"),
+            Value::Array(vec![Value::String("a".into())])
+        );
     }
 
     #[test]
     fn unknown_field_names_line() {
         let err = parse_file("x.toml", "months = 10\nbogus = 1\n").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("x.toml") && msg.contains("line 2") && msg.contains("bogus"), "{msg}");
+        assert!(
+            msg.contains("x.toml") && msg.contains("line 2") && msg.contains("bogus"),
+            "{msg}"
+        );
     }
 }

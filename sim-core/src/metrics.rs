@@ -90,7 +90,12 @@ impl Recorder {
     pub fn new(cfg: &Compiled) -> Recorder {
         let n = cfg.exporters.len();
         Recorder {
-            exporters: cfg.scenario.exporters.iter().map(|e| e.name.clone()).collect(),
+            exporters: cfg
+                .scenario
+                .exporters
+                .iter()
+                .map(|e| e.name.clone())
+                .collect(),
             start_year: cfg.scenario.start_year,
             rows: Vec::with_capacity(n * cfg.months.max(0) as usize),
             regions: cfg.regions.clone(),
@@ -124,7 +129,11 @@ impl Recorder {
         }
         let total: f64 = self.trailing_sum.iter().sum();
         for (e, r) in rows.iter_mut().enumerate() {
-            r.share_60m = if total > 0.0 { self.trailing_sum[e] / total } else { 0.0 };
+            r.share_60m = if total > 0.0 {
+                self.trailing_sum[e] / total
+            } else {
+                0.0
+            };
         }
         self.rows.extend(rows);
         self.region_rows.extend_from_slice(regions);
@@ -145,7 +154,9 @@ impl Recorder {
             }
         }
         let total: f64 = sums.iter().sum();
-        sums.iter().map(|s| if total > 0.0 { s / total } else { 0.0 }).collect()
+        sums.iter()
+            .map(|s| if total > 0.0 { s / total } else { 0.0 })
+            .collect()
     }
 
     pub fn exporter_count(&self) -> usize {
@@ -176,7 +187,9 @@ impl Recorder {
             }
         }
         let total: f64 = sums.iter().sum();
-        sums.iter().map(|s| if total > 0.0 { s / total } else { 0.0 }).collect()
+        sums.iter()
+            .map(|s| if total > 0.0 { s / total } else { 0.0 })
+            .collect()
     }
 
     /// Share over calendar years [from_year, to_year] inclusive.
@@ -193,7 +206,15 @@ impl Recorder {
     }
 
     /// Sum of a metric over months [from, to) for one exporter.
-    pub fn total(&self, from: usize, to: usize, exporter: usize, f: impl Fn(&ExporterMonth) -> f64) -> f64 {
-        (from..to.min(self.months())).map(|t| f(self.get(t, exporter))).sum()
+    pub fn total(
+        &self,
+        from: usize,
+        to: usize,
+        exporter: usize,
+        f: impl Fn(&ExporterMonth) -> f64,
+    ) -> f64 {
+        (from..to.min(self.months()))
+            .map(|t| f(self.get(t, exporter)))
+            .sum()
     }
 }

@@ -34,7 +34,9 @@ pub fn forkable(a: &Compiled, b: &Compiled) -> bool {
 /// Runs every scenario of a forkable group with one seed, simulating the
 /// shared prefix once. Results are in the order of `group`.
 pub fn run_group(group: &[&Prepared], seed: u64) -> Vec<Result<Recorder, RunError>> {
-    let Some(first) = group.first() else { return Vec::new() };
+    let Some(first) = group.first() else {
+        return Vec::new();
+    };
     if group.len() == 1 {
         return vec![run_one(first, seed)];
     }
@@ -59,7 +61,10 @@ pub fn run_group(group: &[&Prepared], seed: u64) -> Vec<Result<Recorder, RunErro
 pub fn groups(prepared: &[Prepared]) -> Vec<Vec<usize>> {
     let mut out: Vec<Vec<usize>> = Vec::new();
     for (i, p) in prepared.iter().enumerate() {
-        match out.iter_mut().find(|g| forkable(&prepared[g[0]].cfg, &p.cfg)) {
+        match out
+            .iter_mut()
+            .find(|g| forkable(&prepared[g[0]].cfg, &p.cfg))
+        {
             Some(g) => g.push(i),
             None => out.push(vec![i]),
         }

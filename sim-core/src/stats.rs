@@ -16,16 +16,34 @@ impl Interval {
         let vals: Vec<f64> = xs.iter().copied().filter(|x| !x.is_nan()).collect();
         let n = vals.len();
         if n == 0 {
-            return Interval { mean: f64::NAN, sd: f64::NAN, lo: f64::NAN, hi: f64::NAN, n };
+            return Interval {
+                mean: f64::NAN,
+                sd: f64::NAN,
+                lo: f64::NAN,
+                hi: f64::NAN,
+                n,
+            };
         }
         let mean = vals.iter().sum::<f64>() / n as f64;
         if n == 1 {
-            return Interval { mean, sd: f64::NAN, lo: f64::NAN, hi: f64::NAN, n };
+            return Interval {
+                mean,
+                sd: f64::NAN,
+                lo: f64::NAN,
+                hi: f64::NAN,
+                n,
+            };
         }
         let var = vals.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
         let sd = var.sqrt();
         let half = t_975(n - 1) * sd / (n as f64).sqrt();
-        Interval { mean, sd, lo: mean - half, hi: mean + half, n }
+        Interval {
+            mean,
+            sd,
+            lo: mean - half,
+            hi: mean + half,
+            n,
+        }
     }
 
     pub fn excludes_zero(&self) -> bool {
@@ -47,7 +65,8 @@ pub fn t_975(df: usize) -> f64 {
             // Cornish-Fisher expansion around the normal quantile.
             let z: f64 = 1.959_963_984_540_054;
             let d = df as f64;
-            z + (z.powi(3) + z) / (4.0 * d) + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
+            z + (z.powi(3) + z) / (4.0 * d)
+                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
         }
     }
 }

@@ -13,14 +13,20 @@ fn finite(field: &str, v: f64) -> Result {
     if v.is_finite() {
         Ok(())
     } else {
-        Err(ScenarioError::invalid(field, format!("{v} is not a finite number")))
+        Err(ScenarioError::invalid(
+            field,
+            format!("{v} is not a finite number"),
+        ))
     }
 }
 
 fn non_negative(field: &str, v: f64) -> Result {
     finite(field, v)?;
     if v < 0.0 {
-        return Err(ScenarioError::invalid(field, format!("{v} is negative; it must be >= 0")));
+        return Err(ScenarioError::invalid(
+            field,
+            format!("{v} is negative; it must be >= 0"),
+        ));
     }
     Ok(())
 }
@@ -36,7 +42,10 @@ fn positive(field: &str, v: f64) -> Result {
 fn unit(field: &str, v: f64) -> Result {
     finite(field, v)?;
     if !(0.0..=1.0).contains(&v) {
-        return Err(ScenarioError::invalid(field, format!("{v} is outside [0, 1]")));
+        return Err(ScenarioError::invalid(
+            field,
+            format!("{v} is outside [0, 1]"),
+        ));
     }
     Ok(())
 }
@@ -45,10 +54,16 @@ fn unique<'a>(section: &str, names: impl Iterator<Item = &'a str>) -> Result {
     let mut seen = BTreeSet::new();
     for (i, n) in names.enumerate() {
         if n.is_empty() {
-            return Err(ScenarioError::invalid(format!("{section}[{i}].name"), "missing name"));
+            return Err(ScenarioError::invalid(
+                format!("{section}[{i}].name"),
+                "missing name",
+            ));
         }
         if !seen.insert(n) {
-            return Err(ScenarioError::invalid(format!("{section}.{n}"), "name appears twice"));
+            return Err(ScenarioError::invalid(
+                format!("{section}.{n}"),
+                "name appears twice",
+            ));
         }
     }
     Ok(())
@@ -74,11 +89,17 @@ pub fn validate(s: &Scenario) -> Result {
     unit("model.decline_rate", m.decline_rate)?;
     unit("model.min_foreign_share", m.min_foreign_share)?;
     if m.invest_every_months == 0 {
-        return Err(ScenarioError::invalid("model.invest_every_months", "must be at least 1"));
+        return Err(ScenarioError::invalid(
+            "model.invest_every_months",
+            "must be at least 1",
+        ));
     }
 
     if s.categories.is_empty() {
-        return Err(ScenarioError::invalid("categories", "at least one category is needed"));
+        return Err(ScenarioError::invalid(
+            "categories",
+            "at least one category is needed",
+        ));
     }
     unique("categories", s.categories.iter().map(|c| c.name.as_str()))?;
     for c in &s.categories {
@@ -88,7 +109,10 @@ pub fn validate(s: &Scenario) -> Result {
         non_negative(&f("capex_per_unit"), c.capex_per_unit)?;
         finite(&f("delivery_span_months"), c.delivery_span_months)?;
         if c.delivery_span_months < 1.0 {
-            return Err(ScenarioError::invalid(f("delivery_span_months"), "must be at least 1"));
+            return Err(ScenarioError::invalid(
+                f("delivery_span_months"),
+                "must be at least 1",
+            ));
         }
     }
     let category_known = |field: &str, name: &str| -> Result {
@@ -103,12 +127,18 @@ pub fn validate(s: &Scenario) -> Result {
     };
 
     if s.exporters.is_empty() {
-        return Err(ScenarioError::invalid("exporters", "at least one exporter is needed"));
+        return Err(ScenarioError::invalid(
+            "exporters",
+            "at least one exporter is needed",
+        ));
     }
     if s.exporters.len() > MAX_EXPORTERS {
         return Err(ScenarioError::invalid(
             "exporters",
-            format!("{} exporters; at most {MAX_EXPORTERS} are supported", s.exporters.len()),
+            format!(
+                "{} exporters; at most {MAX_EXPORTERS} are supported",
+                s.exporters.len()
+            ),
         ));
     }
     unique("exporters", s.exporters.iter().map(|e| e.name.as_str()))?;
@@ -117,7 +147,10 @@ pub fn validate(s: &Scenario) -> Result {
         non_negative(&f("approval_mean_months"), e.approval_mean_months)?;
         non_negative(&f("approval_cv"), e.approval_cv)?;
         unit(&f("deny_base"), e.deny_base)?;
-        non_negative(&f("export_variant_delay_months"), e.export_variant_delay_months)?;
+        non_negative(
+            &f("export_variant_delay_months"),
+            e.export_variant_delay_months,
+        )?;
         for (c, v) in &e.domestic_demand {
             category_known(&f("domestic_demand"), c)?;
             non_negative(&f(&format!("domestic_demand.{c}")), *v)?;
@@ -125,7 +158,10 @@ pub fn validate(s: &Scenario) -> Result {
     }
     let exporter_known = |field: &str, name: &str| -> Result {
         if s.exporter_index(name).is_none() {
-            return Err(ScenarioError::invalid(field, format!("unknown exporter `{name}`")));
+            return Err(ScenarioError::invalid(
+                field,
+                format!("unknown exporter `{name}`"),
+            ));
         }
         Ok(())
     };
@@ -144,7 +180,10 @@ pub fn validate(s: &Scenario) -> Result {
             if !seen.insert((l.category.as_str(), l.tier)) {
                 return Err(ScenarioError::invalid(
                     g("category"),
-                    format!("a second {:?}-tier line of `{}`; a line is (owner, category, tier)", l.tier, l.category),
+                    format!(
+                        "a second {:?}-tier line of `{}`; a line is (owner, category, tier)",
+                        l.tier, l.category
+                    ),
                 ));
             }
             non_negative(&g("capacity"), l.capacity)?;
@@ -167,7 +206,10 @@ pub fn validate(s: &Scenario) -> Result {
             sum += w;
         }
         if (sum - 1.0).abs() > 1e-6 {
-            return Err(ScenarioError::invalid(f("mix"), format!("shares sum to {sum}, not 1")));
+            return Err(ScenarioError::invalid(
+                f("mix"),
+                format!("shares sum to {sum}, not 1"),
+            ));
         }
         for (x, v) in [
             ("beta_quality", a.beta_quality),
@@ -181,7 +223,10 @@ pub fn validate(s: &Scenario) -> Result {
         }
         finite(&f("patience"), a.patience)?;
         if a.patience <= 1.0 {
-            return Err(ScenarioError::invalid(f("patience"), format!("{} must be > 1", a.patience)));
+            return Err(ScenarioError::invalid(
+                f("patience"),
+                format!("{} must be > 1", a.patience),
+            ));
         }
         unit(&f("advance_share"), a.advance_share)?;
         unit(&f("default_alignment"), a.default_alignment)?;
@@ -194,11 +239,17 @@ pub fn validate(s: &Scenario) -> Result {
     for (i, ev) in s.events.iter().enumerate() {
         let f = |x: &str| format!("events[{i}].{x}");
         if !s.allies.iter().any(|a| a.region == ev.region) {
-            return Err(ScenarioError::invalid(f("region"), format!("no ally is in region `{}`", ev.region)));
+            return Err(ScenarioError::invalid(
+                f("region"),
+                format!("no ally is in region `{}`", ev.region),
+            ));
         }
         positive(&f("factor"), ev.factor)?;
         if ev.to_month <= ev.from_month {
-            return Err(ScenarioError::invalid(f("to_month"), "must be after from_month"));
+            return Err(ScenarioError::invalid(
+                f("to_month"),
+                "must be after from_month",
+            ));
         }
     }
 
@@ -207,16 +258,28 @@ pub fn validate(s: &Scenario) -> Result {
     non_negative("policy.approval_cv_factor", p.approval_cv_factor)?;
     finite("policy.factory_subsidy", p.factory_subsidy)?;
     if !(0.0..1.0).contains(&p.factory_subsidy) {
-        return Err(ScenarioError::invalid("policy.factory_subsidy", format!("{} is outside [0, 1)", p.factory_subsidy)));
+        return Err(ScenarioError::invalid(
+            "policy.factory_subsidy",
+            format!("{} is outside [0, 1)", p.factory_subsidy),
+        ));
     }
     unit("policy.export_reserve", p.export_reserve)?;
-    positive("policy.priority_approval_factor", p.priority_approval_factor)?;
+    positive(
+        "policy.priority_approval_factor",
+        p.priority_approval_factor,
+    )?;
     let focal_owner = |field: &str, name: &str| -> Result {
         match s.suppliers.iter().find(|o| o.name == name) {
-            None => Err(ScenarioError::invalid(field, format!("unknown supplier `{name}`"))),
+            None => Err(ScenarioError::invalid(
+                field,
+                format!("unknown supplier `{name}`"),
+            )),
             Some(o) if o.exporter != s.focal_exporter => Err(ScenarioError::invalid(
                 field,
-                format!("`{name}` is not a supplier of the focal exporter `{}`", s.focal_exporter),
+                format!(
+                    "`{name}` is not a supplier of the focal exporter `{}`",
+                    s.focal_exporter
+                ),
             )),
             Some(_) => Ok(()),
         }
@@ -227,16 +290,28 @@ pub fn validate(s: &Scenario) -> Result {
         category_known(&f("category"), &nf.category)?;
         non_negative(&f("capacity"), nf.capacity)?;
         let has_line = s.suppliers.iter().any(|o| {
-            o.name == nf.owner && o.lines.iter().any(|l| l.category == nf.category && l.tier == nf.tier)
-        }) || (nf.tier == Tier::Low && p.low_tier.iter().any(|l| l.owner == nf.owner && l.category == nf.category));
+            o.name == nf.owner
+                && o.lines
+                    .iter()
+                    .any(|l| l.category == nf.category && l.tier == nf.tier)
+        }) || (nf.tier == Tier::Low
+            && p.low_tier
+                .iter()
+                .any(|l| l.owner == nf.owner && l.category == nf.category));
         if !has_line {
             return Err(ScenarioError::invalid(
                 f("category"),
-                format!("`{}` has no {:?}-tier line of `{}` to add a factory to", nf.owner, nf.tier, nf.category),
+                format!(
+                    "`{}` has no {:?}-tier line of `{}` to add a factory to",
+                    nf.owner, nf.tier, nf.category
+                ),
             ));
         }
         if nf.online_month < p.start_month {
-            return Err(ScenarioError::invalid(f("online_month"), "a lever cannot act before policy.start_month"));
+            return Err(ScenarioError::invalid(
+                f("online_month"),
+                "a lever cannot act before policy.start_month",
+            ));
         }
     }
     for (i, lt) in p.low_tier.iter().enumerate() {
@@ -247,15 +322,27 @@ pub fn validate(s: &Scenario) -> Result {
         positive(&f("price_index"), lt.price_index)?;
         non_negative(&f("capacity"), lt.capacity)?;
         let exists = s.suppliers.iter().any(|o| {
-            o.name == lt.owner && o.lines.iter().any(|l| l.category == lt.category && l.tier == Tier::Low)
+            o.name == lt.owner
+                && o.lines
+                    .iter()
+                    .any(|l| l.category == lt.category && l.tier == Tier::Low)
         });
         if exists {
-            return Err(ScenarioError::invalid(f("owner"), format!("`{}` already has a low-tier `{}` line", lt.owner, lt.category)));
+            return Err(ScenarioError::invalid(
+                f("owner"),
+                format!(
+                    "`{}` already has a low-tier `{}` line",
+                    lt.owner, lt.category
+                ),
+            ));
         }
     }
     for (i, name) in p.priority_partners.iter().enumerate() {
         if !s.allies.iter().any(|a| &a.name == name) {
-            return Err(ScenarioError::invalid(format!("policy.priority_partners[{i}]"), format!("unknown ally `{name}`")));
+            return Err(ScenarioError::invalid(
+                format!("policy.priority_partners[{i}]"),
+                format!("unknown ally `{name}`"),
+            ));
         }
     }
     Ok(())

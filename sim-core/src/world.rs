@@ -19,7 +19,9 @@ use rand::{Rng, RngCore};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson, StandardNormal};
 
-use crate::behaviour::{Behaviours, LineView, Offer, ProcurementBatch, Requirement as ReqView, OUTSIDE};
+use crate::behaviour::{
+    Behaviours, LineView, Offer, ProcurementBatch, Requirement as ReqView, OUTSIDE,
+};
 use crate::compiled::Compiled;
 use crate::error::RunError;
 use crate::metrics::{ExporterMonth, Recorder};
@@ -192,7 +194,9 @@ impl World {
         if behaviours.ally_procurement.len() != cfg.allies.len()
             || behaviours.owner_investment.len() != cfg.owners.len()
         {
-            return Err(RunError::Setup("behaviour assignment does not match the scenario's agents".into()));
+            return Err(RunError::Setup(
+                "behaviour assignment does not match the scenario's agents".into(),
+            ));
         }
         let allies = (0..cfg.allies.len())
             .map(|i| AllyState {
@@ -384,7 +388,11 @@ impl World {
             if partner {
                 mean *= p.priority_approval_factor;
             }
-            let delay = if p.export_by_design { 0.0 } else { ex.variant_delay };
+            let delay = if p.export_by_design {
+                0.0
+            } else {
+                ex.variant_delay
+            };
             (mean, ex.approval_cv * p.approval_cv_factor, delay)
         } else {
             (ex.approval_mean, ex.approval_cv, ex.variant_delay)
@@ -400,7 +408,9 @@ impl World {
     }
 
     fn partners_active(&self, e: usize, t: i32) -> bool {
-        e == self.cfg.focal && self.cfg.policy_on(t) && !self.cfg.scenario.policy.priority_partners.is_empty()
+        e == self.cfg.focal
+            && self.cfg.policy_on(t)
+            && !self.cfg.scenario.policy.priority_partners.is_empty()
     }
 
     /// Step 2: each line's quote terms from the start-of-month state.
@@ -451,10 +461,17 @@ impl World {
         for (e, ex) in cfg.exporters.iter().enumerate() {
             for (c, &demand) in ex.domestic_demand.iter().enumerate() {
                 let targets = &cfg.domestic_lines[e][c];
-                let total: f64 = targets.iter().map(|&l| self.lines[l as usize].capacity).sum();
+                let total: f64 = targets
+                    .iter()
+                    .map(|&l| self.lines[l as usize].capacity)
+                    .sum();
                 for &l in targets {
                     let line = &mut self.lines[l as usize];
-                    let share = if total > 0.0 && demand > 0.0 { demand * line.capacity / total } else { 0.0 };
+                    let share = if total > 0.0 && demand > 0.0 {
+                        demand * line.capacity / total
+                    } else {
+                        0.0
+                    };
                     line.domestic_per_month = share;
                     if share > 0.0 {
                         line.backlog_domestic += share;
@@ -498,7 +515,11 @@ impl World {
                 let n = poisson(&mut ally.rng, lambda);
                 for _ in 0..n {
                     let u: f64 = ally.rng.gen();
-                    let c = ap.mix_cdf.iter().position(|&x| u < x).unwrap_or(ap.mix_cdf.len() - 1);
+                    let c = ap
+                        .mix_cdf
+                        .iter()
+                        .position(|&x| u < x)
+                        .unwrap_or(ap.mix_cdf.len() - 1);
                     let cp = &cfg.categories[c];
                     let z: f64 = ally.rng.sample(StandardNormal);
                     ally.needs.push(Need {
@@ -568,13 +589,15 @@ impl World {
                 requirements: &ally.reqs,
                 offers: &ally.offers,
             };
-            behaviour.choose(&batch, &mut ally.choices).map_err(|f| RunError::Behaviour {
-                behaviour: behaviour.name().to_string(),
-                slot: "ally procurement",
-                agent: cfg.scenario.allies[i].name.clone(),
-                month: t,
-                message: f.message,
-            })?;
+            behaviour
+                .choose(&batch, &mut ally.choices)
+                .map_err(|f| RunError::Behaviour {
+                    behaviour: behaviour.name().to_string(),
+                    slot: "ally procurement",
+                    agent: cfg.scenario.allies[i].name.clone(),
+                    month: t,
+                    message: f.message,
+                })?;
             for (k, &c) in ally.choices.iter().enumerate() {
                 let r = &ally.reqs[k];
                 if c != OUTSIDE && (c < 0 || c as u32 >= r.offer_count) {
@@ -661,7 +684,8 @@ impl World {
                 let li = o.line as usize;
                 let e = self.cfg.lines[li].exporter;
                 let ally = o.ally as usize;
-                let p_deny = self.cfg.exporters[e].deny_base * (1.0 - self.cfg.allies[ally].alignment[e]);
+                let p_deny =
+                    self.cfg.exporters[e].deny_base * (1.0 - self.cfg.allies[ally].alignment[e]);
                 let denied = p_deny > 0.0 && self.world_rng.gen::<f64>() < p_deny;
                 let size = o.size;
                 let line = &mut self.lines[li];
@@ -771,7 +795,11 @@ impl World {
                     acc.realised_sum += realised;
                     // Step 9: reputation.
                     let lambda = cfg.scenario.model.reputation_weight;
-                    let ratio = if o.quoted_wait > 0.0 { realised / o.quoted_wait } else { 1.0 };
+                    let ratio = if o.quoted_wait > 0.0 {
+                        realised / o.quoted_wait
+                    } else {
+                        1.0
+                    };
                     self.reputation[e] = (1.0 - lambda) * self.reputation[e] + lambda * ratio;
                 }
             }
@@ -786,7 +814,10 @@ impl World {
             let mut open = std::mem::take(&mut self.allies[i].open);
             open.retain(|&id| {
                 let o = &self.orders[id as usize];
-                let unstarted = matches!(o.status, Status::AwaitingApproval | Status::AwaitingEntry | Status::Queued);
+                let unstarted = matches!(
+                    o.status,
+                    Status::AwaitingApproval | Status::AwaitingEntry | Status::Queued
+                );
                 if !unstarted {
                     return false;
                 }
@@ -812,7 +843,11 @@ impl World {
                     line.backlog_foreign_approved -= o.size;
                 }
                 if was == Status::Queued {
-                    let q = if o.priority { &mut line.queue_priority } else { &mut line.queue };
+                    let q = if o.priority {
+                        &mut line.queue_priority
+                    } else {
+                        &mut line.queue
+                    };
                     if let Some(pos) = q.iter().position(|&x| x == id) {
                         q.remove(pos);
                     }
@@ -842,7 +877,11 @@ impl World {
                 continue;
             }
             let denom = line.capacity + line.pipeline_total;
-            let months = if denom > 0.0 { backlog_order_book(line) / denom } else { f64::INFINITY };
+            let months = if denom > 0.0 {
+                backlog_order_book(line) / denom
+            } else {
+                f64::INFINITY
+            };
             if months < m.decline_backlog_months {
                 line.idle_months += 1;
             } else {
@@ -869,7 +908,8 @@ impl World {
                 (true, Some(l)) => l,
                 _ => m.factory_lead_months,
             } as i32;
-            let behaviour = &self.behaviours.investment[self.behaviours.owner_investment[oi] as usize];
+            let behaviour =
+                &self.behaviours.investment[self.behaviours.owner_investment[oi] as usize];
             views.clear();
             ids.clear();
             for (li, lp) in cfg.lines.iter().enumerate() {
@@ -879,7 +919,11 @@ impl World {
                 let line = &self.lines[li];
                 let denom = line.capacity + line.pipeline_total;
                 let order_book = backlog_order_book(line);
-                let draw = if behaviour.uses_draws() { open_unit(&mut self.owners[oi].rng) } else { 0.5 };
+                let draw = if behaviour.uses_draws() {
+                    open_unit(&mut self.owners[oi].rng)
+                } else {
+                    0.5
+                };
                 views.push(LineView {
                     line: li as u32,
                     owner: oi as u32,
@@ -917,19 +961,28 @@ impl World {
                 month: t,
                 message,
             };
-            behaviour.invest(t, &views, &mut tranches).map_err(|f| fault(f.message))?;
+            behaviour
+                .invest(t, &views, &mut tranches)
+                .map_err(|f| fault(f.message))?;
             for (k, &li) in ids.iter().enumerate() {
                 let dk = tranches[k];
                 if !dk.is_finite() || dk < 0.0 {
-                    return Err(fault(format!("tranche {dk} for line {li} is not a finite non-negative number")));
+                    return Err(fault(format!(
+                        "tranche {dk} for line {li} is not a finite non-negative number"
+                    )));
                 }
                 if dk <= 0.0 {
                     continue;
                 }
-                let unit_cost = cfg.categories[cfg.lines[li].category].capex_per_unit * (1.0 - subsidy);
+                let unit_cost =
+                    cfg.categories[cfg.lines[li].category].capex_per_unit * (1.0 - subsidy);
                 let owner = &mut self.owners[oi];
                 let room = owner.cash + op.credit_limit;
-                let dk = if unit_cost > 0.0 { dk.min(room / unit_cost) } else { dk };
+                let dk = if unit_cost > 0.0 {
+                    dk.min(room / unit_cost)
+                } else {
+                    dk
+                };
                 if dk <= 0.0 {
                     continue;
                 }
@@ -961,8 +1014,16 @@ impl World {
             row.revenue_musd = a.revenue;
             row.production_tiv = a.production;
             row.completions = a.completions;
-            row.quoted_wait_months = if a.completions > 0 { a.quoted_sum / a.completions as f64 } else { f64::NAN };
-            row.realised_wait_months = if a.completions > 0 { a.realised_sum / a.completions as f64 } else { f64::NAN };
+            row.quoted_wait_months = if a.completions > 0 {
+                a.quoted_sum / a.completions as f64
+            } else {
+                f64::NAN
+            };
+            row.realised_wait_months = if a.completions > 0 {
+                a.realised_sum / a.completions as f64
+            } else {
+                f64::NAN
+            };
             row.cancellations = a.cancellations;
             row.denials = a.denials;
             row.reputation = self.reputation[e];
@@ -973,17 +1034,16 @@ impl World {
     /// TIV ordered minus produced, cancelled, denied and still open, per
     /// line: zero up to rounding when the books balance (tests use it).
     pub fn conservation_gaps(&self) -> Vec<f64> {
+        let mut open = vec![0.0; self.lines.len()];
+        for o in &self.orders {
+            if !matches!(o.status, Status::Done | Status::Cancelled | Status::Denied) {
+                open[o.line as usize] += o.size - o.produced;
+            }
+        }
         self.lines
             .iter()
-            .enumerate()
-            .map(|(li, line)| {
-                let open: f64 = self
-                    .orders
-                    .iter()
-                    .filter(|o| o.line as usize == li)
-                    .filter(|o| !matches!(o.status, Status::Done | Status::Cancelled | Status::Denied))
-                    .map(|o| o.size - o.produced)
-                    .sum();
+            .zip(open)
+            .map(|(line, open)| {
                 let domestic_open: f64 = line.domestic_entries.iter().map(|x| x.1).sum();
                 line.ordered - line.produced - line.cancelled - line.denied - open - domestic_open
             })
@@ -1012,12 +1072,20 @@ impl Production<'_> {
     fn foreign_fifo(&mut self, budget: f64) -> f64 {
         let mut left = budget;
         for pass in 0..2 {
-            let n = if pass == 0 { self.line.queue_priority.len() } else { self.line.queue.len() };
+            let n = if pass == 0 {
+                self.line.queue_priority.len()
+            } else {
+                self.line.queue.len()
+            };
             for k in 0..n {
                 if left <= 1e-12 {
                     break;
                 }
-                let id = if pass == 0 { self.line.queue_priority[k] } else { self.line.queue[k] };
+                let id = if pass == 0 {
+                    self.line.queue_priority[k]
+                } else {
+                    self.line.queue[k]
+                };
                 left -= self.take_order(id, left);
             }
         }
@@ -1029,7 +1097,9 @@ impl Production<'_> {
     fn domestic(&mut self, budget: f64, until: Option<i32>) -> f64 {
         let mut left = budget;
         while left > 1e-12 {
-            let Some(front) = self.line.domestic_entries.front_mut() else { break };
+            let Some(front) = self.line.domestic_entries.front_mut() else {
+                break;
+            };
             if until.is_some_and(|u| front.0 > u) {
                 break;
             }
@@ -1153,7 +1223,9 @@ pub fn open_unit<R: RngCore>(rng: &mut R) -> f64 {
 /// construction, which cost 7% of a run); rand_distr's above 30.
 fn poisson<R: RngCore>(rng: &mut R, lambda: f64) -> u64 {
     if lambda >= 30.0 {
-        return Poisson::new(lambda).map(|p| p.sample(rng) as u64).unwrap_or(0);
+        return Poisson::new(lambda)
+            .map(|p| p.sample(rng) as u64)
+            .unwrap_or(0);
     }
     let u = open_unit(rng);
     let mut p = (-lambda).exp();
