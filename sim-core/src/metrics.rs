@@ -120,11 +120,10 @@ impl Recorder {
         }
         // Summed afresh from the window, not as a running sum, so rounding
         // cannot accumulate over long runs.
-        let n = rows.len();
         self.trailing_sum.iter_mut().for_each(|s| *s = 0.0);
         for m in &self.trailing {
-            for e in 0..n {
-                self.trailing_sum[e] += m[e];
+            for (s, d) in self.trailing_sum.iter_mut().zip(m) {
+                *s += d;
             }
         }
         let total: f64 = self.trailing_sum.iter().sum();
