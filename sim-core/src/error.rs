@@ -19,12 +19,6 @@ pub enum ScenarioError {
     /// A `--set` or sweep path that names no field.
     #[error("unknown field path `{path}`: {message}")]
     UnknownPath { path: String, message: String },
-    #[error("{file}: `extends = \"{target}\"`: {message}")]
-    Extends {
-        file: String,
-        target: String,
-        message: String,
-    },
 }
 
 impl ScenarioError {

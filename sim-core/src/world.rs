@@ -617,7 +617,15 @@ impl World {
         };
         if self.allies.len() >= PARALLEL_ALLIES {
             use rayon::prelude::*;
-            self.allies.par_iter_mut().enumerate().try_for_each(run_one)
+            // Collected so that the reported fault is the lowest ally's,
+            // whatever the scheduling.
+            let results: Vec<Result<(), RunError>> = self
+                .allies
+                .par_iter_mut()
+                .enumerate()
+                .map(run_one)
+                .collect();
+            results.into_iter().collect()
         } else {
             self.allies.iter_mut().enumerate().try_for_each(run_one)
         }
