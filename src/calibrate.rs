@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use dibsim_core::stats::Interval;
 use dibsim_core::{Recorder, Scenario};
 use serde::{Deserialize, Serialize};
 
@@ -160,15 +159,7 @@ pub fn checks(s: &Scenario, m: &Measured, t: &Targets) -> Vec<Check> {
         ),
         ok: (m.world_per_year / t.world_tiv_per_year - 1.0).abs() <= t.world_tolerance,
     });
-    let regions: Vec<String> = {
-        let mut r: Vec<String> = Vec::new();
-        for a in &s.allies {
-            if !r.contains(&a.region) {
-                r.push(a.region.clone());
-            }
-        }
-        r
-    };
+    let regions = s.regions();
     for (name, &target) in &t.region_share {
         let v = regions
             .iter()
@@ -320,7 +311,6 @@ pub fn calibrate(
     if check && missed > 0 {
         bail!("{missed} calibration targets missed");
     }
-    let _ = Interval::of(&[]);
     Ok(())
 }
 
@@ -365,12 +355,7 @@ fn step(s: &mut Scenario, m: &Measured, t: &Targets, cal: Option<&mut Calibratio
     scale_focal_exports(s, capacity_step);
     // Regions: budget factor by the import-share ratio times the world ratio.
     let world_ratio = t.world_tiv_per_year / m.world_per_year.max(1.0);
-    let mut regions: Vec<String> = Vec::new();
-    for a in &s.allies {
-        if !regions.contains(&a.region) {
-            regions.push(a.region.clone());
-        }
-    }
+    let regions = s.regions();
     let mut factor: BTreeMap<String, f64> = BTreeMap::new();
     for (k, r) in regions.iter().enumerate() {
         let target = t.region_share.get(r).copied().unwrap_or(m.region_share[k]);

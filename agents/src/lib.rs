@@ -132,8 +132,7 @@ mod tests {
         assert_eq!(threshold_tranche(&view(18.0)), 0.0);
         // m = 20: (20/12 - 1) x 100 = 66.7, capped at 25.
         assert_eq!(threshold_tranche(&view(20.0)), 25.0);
-        // m = 18.6: (18.6/12 - 1) x 100 = 55, still capped; below the cap
-        // needs target' close to m.
+        // Below the cap: m = 19, target' = 18 gives (19/18 - 1) x 100 = 5.6.
         let mut v = view(19.0);
         v.target_months = 18.0;
         assert!((threshold_tranche(&v) - 100.0 / 18.0).abs() < 1e-9);

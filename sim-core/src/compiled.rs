@@ -80,6 +80,8 @@ pub struct Compiled {
     /// scenario's lines are a prefix of the same scenario with levers.
     pub lines: Vec<LineParams>,
     pub lines_by_category: Vec<Vec<u32>>,
+    /// Each owner's lines, in line order (investment is decided per owner).
+    pub lines_by_owner: Vec<Vec<u32>>,
     /// High-tier lines of (exporter, category), else its low-tier lines: where
     /// domestic orders go (MODEL.md step 3).
     pub domestic_lines: Vec<Vec<Vec<u32>>>,
@@ -182,6 +184,10 @@ impl Compiled {
         for (li, l) in lines.iter().enumerate() {
             lines_by_category[l.category].push(li as u32);
         }
+        let mut lines_by_owner = vec![Vec::new(); owners.len()];
+        for (li, l) in lines.iter().enumerate() {
+            lines_by_owner[l.owner].push(li as u32);
+        }
         let mut domestic_lines = vec![vec![Vec::new(); ncat]; exporters.len()];
         for (e, per_cat) in domestic_lines.iter_mut().enumerate() {
             for (c, chosen) in per_cat.iter_mut().enumerate() {
@@ -215,12 +221,7 @@ impl Compiled {
             })
             .collect();
 
-        let mut regions: Vec<String> = Vec::new();
-        for a in &s.allies {
-            if !regions.contains(&a.region) {
-                regions.push(a.region.clone());
-            }
-        }
+        let regions = s.regions();
         let allies: Vec<AllyParams> = s
             .allies
             .iter()
@@ -293,6 +294,7 @@ impl Compiled {
             owners,
             lines,
             lines_by_category,
+            lines_by_owner,
             domestic_lines,
             allies,
             regions,

@@ -171,25 +171,6 @@ pub fn from_str(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     resolve(file, table)
 }
 
-/// Reads a numeric field by path from a resolved scenario, for sweep tables.
-pub fn get_path(s: &Scenario, path: &str) -> Option<Value> {
-    let v = Value::try_from(s).ok()?;
-    let mut cur = &v;
-    for seg in path.split('.') {
-        cur = match cur {
-            Value::Table(t) => t.get(seg)?,
-            Value::Array(items) => match seg.parse::<usize>() {
-                Ok(i) => items.get(i)?,
-                Err(_) => items
-                    .iter()
-                    .find(|x| matches!(x, Value::Table(t) if element_key(t) == Some(seg)))?,
-            },
-            _ => return None,
-        };
-    }
-    Some(cur.clone())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

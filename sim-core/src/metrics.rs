@@ -81,7 +81,7 @@ pub struct Recorder {
     region_rows: Vec<f64>,
     /// Foreign deliveries of the last 60 months, per exporter.
     trailing: VecDeque<Vec<f64>>,
-    trailing_sum: Vec<f64>,
+    window_sum: Vec<f64>,
 }
 
 pub const SHARE_WINDOW_MONTHS: usize = 60;
@@ -101,40 +101,45 @@ impl Recorder {
             regions: cfg.regions.clone(),
             region_rows: Vec::with_capacity(cfg.regions.len() * cfg.months.max(0) as usize),
             trailing: VecDeque::with_capacity(SHARE_WINDOW_MONTHS + 1),
-            trailing_sum: vec![0.0; n],
+            window_sum: vec![0.0; n],
         }
     }
 
-    pub(crate) fn push(&mut self, t: i32, mut rows: Vec<ExporterMonth>, regions: &[f64]) {
-        // Only the last 60 months of the warm-up matter for the first shares.
-        let first_kept = -(SHARE_WINDOW_MONTHS as i32);
-        if t >= first_kept {
-            let deliveries: Vec<f64> = rows.iter().map(|r| r.deliveries_tiv).collect();
-            if self.trailing.len() == SHARE_WINDOW_MONTHS {
-                self.trailing.pop_front();
-            }
-            self.trailing.push_back(deliveries);
+    /// Whether month `t` is needed: reported months, and the last 60 of the
+    /// warm-up for the first trailing shares. The world skips the others.
+    pub fn keeps(&self, t: i32) -> bool {
+        t >= -(SHARE_WINDOW_MONTHS as i32)
+    }
+
+    pub(crate) fn push(&mut self, t: i32, rows: &mut [ExporterMonth], regions: &[f64]) {
+        if !self.keeps(t) {
+            return;
         }
+        // The ring of the last 60 months reuses the vector it drops.
+        let mut deliveries = if self.trailing.len() == SHARE_WINDOW_MONTHS {
+            self.trailing.pop_front().unwrap_or_default()
+        } else {
+            Vec::with_capacity(rows.len())
+        };
+        deliveries.clear();
+        deliveries.extend(rows.iter().map(|r| r.deliveries_tiv));
+        self.trailing.push_back(deliveries);
         if t < 0 {
             return;
         }
         // Summed afresh from the window, not as a running sum, so rounding
         // cannot accumulate over long runs.
-        self.trailing_sum.iter_mut().for_each(|s| *s = 0.0);
+        self.window_sum.iter_mut().for_each(|s| *s = 0.0);
         for m in &self.trailing {
-            for (s, d) in self.trailing_sum.iter_mut().zip(m) {
+            for (s, d) in self.window_sum.iter_mut().zip(m) {
                 *s += d;
             }
         }
-        let total: f64 = self.trailing_sum.iter().sum();
-        for (e, r) in rows.iter_mut().enumerate() {
-            r.share_60m = if total > 0.0 {
-                self.trailing_sum[e] / total
-            } else {
-                0.0
-            };
+        let total: f64 = self.window_sum.iter().sum();
+        for (r, s) in rows.iter_mut().zip(&self.window_sum) {
+            r.share_60m = if total > 0.0 { s / total } else { 0.0 };
         }
-        self.rows.extend(rows);
+        self.rows.extend_from_slice(rows);
         self.region_rows.extend_from_slice(regions);
     }
 

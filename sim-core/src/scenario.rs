@@ -413,6 +413,18 @@ impl Scenario {
         self.categories.iter().position(|c| c.name == name)
     }
 
+    /// The allies' regions in order of first appearance: the region index
+    /// used by the compiled world and its metrics.
+    pub fn regions(&self) -> Vec<String> {
+        let mut regions: Vec<String> = Vec::new();
+        for a in &self.allies {
+            if !regions.contains(&a.region) {
+                regions.push(a.region.clone());
+            }
+        }
+        regions
+    }
+
     pub fn exporter_index(&self, name: &str) -> Option<usize> {
         self.exporters.iter().position(|e| e.name == name)
     }

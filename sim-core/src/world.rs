@@ -29,8 +29,9 @@ use crate::rng::{stream, StreamId};
 use crate::scenario::{OwnerKind, Tier};
 
 /// Worlds with at least this many allies decide in parallel within a month.
-/// Below it the rayon fork/join costs more than the decisions (measured:
-/// the 65-ally baseline decides in about 3 us a month).
+/// Below it a rayon fork/join per month (microseconds) is not worth it: a
+/// whole baseline month of 65 allies takes about 18 us (`dibsim bench`:
+/// 5.6 ms for 312 months), and runs are parallel across replicates anyway.
 pub const PARALLEL_ALLIES: usize = 256;
 
 const NO_ORDER: u32 = u32::MAX;
@@ -185,7 +186,8 @@ pub struct World {
     /// Foreign deliveries received this month, by ally region.
     region_acc: Vec<f64>,
     recorder: Recorder,
-    placed_this_month: Vec<u32>,
+    /// This month's metrics, reused every month.
+    rows: Vec<ExporterMonth>,
 }
 
 impl World {
@@ -250,7 +252,7 @@ impl World {
             acc: vec![MonthAcc::default(); nexp],
             region_acc: vec![0.0; cfg.regions.len()],
             recorder,
-            placed_this_month: Vec::new(),
+            rows: vec![ExporterMonth::default(); nexp],
             behaviours,
             cfg,
         })
@@ -633,7 +635,6 @@ impl World {
 
     /// Step 6, first half: each choice becomes an order and draws its lag.
     fn place_orders(&mut self, t: i32) {
-        self.placed_this_month.clear();
         for i in 0..self.allies.len() {
             for k in 0..self.allies[i].reqs.len() {
                 let c = self.allies[i].choices[k];
@@ -920,8 +921,10 @@ impl World {
                 &self.behaviours.investment[self.behaviours.owner_investment[oi] as usize];
             views.clear();
             ids.clear();
-            for (li, lp) in cfg.lines.iter().enumerate() {
-                if lp.owner != oi || !self.lines[li].online {
+            for &li in &cfg.lines_by_owner[oi] {
+                let li = li as usize;
+                let lp = &cfg.lines[li];
+                if !self.lines[li].online {
                     continue;
                 }
                 let line = &self.lines[li];
@@ -1006,8 +1009,11 @@ impl World {
     /// Step 11.
     fn record(&mut self, t: i32) {
         let cfg = &*self.cfg;
-        let nexp = cfg.exporters.len();
-        let mut rows: Vec<ExporterMonth> = (0..nexp).map(|_| ExporterMonth::default()).collect();
+        if !self.recorder.keeps(t) {
+            return;
+        }
+        let rows = &mut self.rows;
+        rows.iter_mut().for_each(|r| *r = ExporterMonth::default());
         for (li, line) in self.lines.iter().enumerate() {
             let row = &mut rows[cfg.lines[li].exporter];
             row.backlog_domestic_tiv += line.backlog_domestic;
@@ -1079,25 +1085,30 @@ impl Production<'_> {
     /// oldest entry first. Returns what it produced.
     fn foreign_fifo(&mut self, budget: f64) -> f64 {
         let mut left = budget;
-        for pass in 0..2 {
-            let n = if pass == 0 {
-                self.line.queue_priority.len()
-            } else {
-                self.line.queue.len()
-            };
-            for k in 0..n {
-                if left <= 1e-12 {
-                    break;
-                }
-                let id = if pass == 0 {
-                    self.line.queue_priority[k]
-                } else {
-                    self.line.queue[k]
-                };
-                left -= self.take_order(id, left);
-            }
-        }
+        self.serve_queue(true, &mut left);
+        self.serve_queue(false, &mut left);
         budget - left
+    }
+
+    /// Produces from one foreign queue (the priority class or the ordinary
+    /// one), oldest entry first, while `left` lasts.
+    fn serve_queue(&mut self, priority: bool, left: &mut f64) {
+        let n = if priority {
+            self.line.queue_priority.len()
+        } else {
+            self.line.queue.len()
+        };
+        for k in 0..n {
+            if *left <= 1e-12 {
+                break;
+            }
+            let id = if priority {
+                self.line.queue_priority[k]
+            } else {
+                self.line.queue[k]
+            };
+            *left -= self.take_order(id, *left);
+        }
     }
 
     /// Domestic work, a flow with no per-order cap, oldest entry first, up to
@@ -1136,14 +1147,7 @@ impl Production<'_> {
     /// entries and ordinary foreign orders by entry month, domestic first on a tie.
     fn shared_queue(&mut self, budget: f64) {
         let mut left = budget;
-        let n = self.line.queue_priority.len();
-        for k in 0..n {
-            if left <= 1e-12 {
-                break;
-            }
-            let id = self.line.queue_priority[k];
-            left -= self.take_order(id, left);
-        }
+        self.serve_queue(true, &mut left);
         let n = self.line.queue.len();
         let mut k = 0;
         while left > 1e-12 {
