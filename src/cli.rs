@@ -95,4 +95,39 @@ pub enum Command {
         #[arg(long, default_value_t = 200)]
         runs: u32,
     },
+    /// Run a parameter sweep (see README, "Parameter sweeps").
+    Sweep {
+        /// The sweep file (TOML).
+        file: PathBuf,
+        /// Output folder (default: sweep-NAME in the current folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Continue a killed sweep in --out: run only the missing runs.
+        #[arg(long)]
+        resume: bool,
+        /// Run only slice I of N (0-based), e.g. 2/8; combine with `dibsim merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Print the number of points and runs and an estimated time; run nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Output format of runs and time series.
+        #[arg(long, value_enum, default_value = "parquet")]
+        format: crate::sweep::Format,
+        /// Run every run from scratch instead of forking shared prefixes
+        /// (same results; for benchmarks).
+        #[arg(long, hide = true)]
+        no_fork: bool,
+        /// No progress bar or progress lines.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Combine the output folders of a sharded sweep into one.
+    Merge {
+        /// Shard output folders (any order).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }

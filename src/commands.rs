@@ -89,6 +89,38 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             check,
         ),
         Command::Bench { scenario, runs } => bench(&scenario, runs),
+        Command::Sweep {
+            file,
+            out,
+            resume,
+            shard,
+            dry_run,
+            format,
+            no_fork,
+            quiet,
+        } => sweep(
+            &file,
+            out,
+            resume,
+            shard.as_deref(),
+            dry_run,
+            format,
+            !no_fork,
+            quiet,
+        ),
+        Command::Merge { dirs, out } => {
+            crate::sweep::merge(&dirs, &out)?;
+            let mf = crate::sweep::Manifest::read(&out)?;
+            println!(
+                "merged {} folder(s) into {}: {} runs of {} points x {} replicates",
+                dirs.len(),
+                out.display(),
+                mf.runs,
+                mf.points,
+                mf.replicates
+            );
+            Ok(())
+        }
     }
 }
 
@@ -421,6 +453,117 @@ fn bench(arg: &str, runs: u32) -> Result<()> {
             "default compare ({} scenarios x 20 replicates, forked at the policy start) on {threads} thread(s): median {:.3} s",
             prepared.len(),
             ts[2]
+        );
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sweep(
+    file: &Path,
+    out: Option<std::path::PathBuf>,
+    resume: bool,
+    shard: Option<&str>,
+    dry_run: bool,
+    format: crate::sweep::Format,
+    fork: bool,
+    quiet: bool,
+) -> Result<()> {
+    use crate::sweep::{Shard, Sweep};
+    let sw = Sweep::load(file)?;
+    let shard = shard.map(Shard::parse).transpose()?.unwrap_or(Shard::ALL);
+    let (a, b) = shard.range(sw.runs());
+    let name = sw
+        .file
+        .name
+        .clone()
+        .unwrap_or_else(|| sw.base_scenario.name.clone());
+    let out = out.unwrap_or_else(|| format!("sweep-{}", crate::sweep::spec::slug(&name)).into());
+    let threads = rayon::current_num_threads();
+    if dry_run {
+        println!(
+            "{}: {} point(s) x {} replicate(s) = {} runs; this shard ({}/{}) runs {} ({}..{})",
+            sw.label,
+            sw.points.len(),
+            sw.replicates(),
+            sw.runs(),
+            shard.index,
+            shard.count,
+            b - a,
+            a,
+            b
+        );
+        println!(
+            "axes: {}",
+            if sw.axes.is_empty() {
+                "(none)".into()
+            } else {
+                sw.axes.join(", ")
+            }
+        );
+        println!(
+            "metrics: {}",
+            sw.columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let p = prepare(
+            &sw.scenario(0)
+                .with_context(|| format!("{}: point 0", sw.label))?,
+        );
+        let t0 = Instant::now();
+        let timed = 3;
+        for r in 0..timed {
+            run_one(&p, sw.seed(0, r)).with_context(|| format!("{}: timing run", sw.label))?;
+        }
+        let per_run = t0.elapsed().as_secs_f64() / timed as f64;
+        println!(
+            "estimated time: {:.1} s on {threads} thread(s) ({:.2} ms per run from {timed} timed runs, before any saving from shared prefixes)",
+            per_run * (b - a) as f64 / threads as f64,
+            per_run * 1e3
+        );
+        println!("output would go to {}", out.display());
+        return Ok(());
+    }
+    let opts = crate::sweep::Options {
+        out: out.clone(),
+        resume,
+        shard,
+        format,
+        fork,
+        progress: !quiet,
+    };
+    let outcome = crate::sweep::execute(&sw, &opts, &|s: &Scenario| Ok(prepare(s)))?;
+    if outcome.already_complete {
+        println!("{} is already complete: nothing to run", out.display());
+        return Ok(());
+    }
+    let rate = outcome.ran as f64 / outcome.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "{}: ran {} run(s) in {:.2} s ({rate:.0} runs/s on {threads} thread(s)); {} of this shard's {} runs were already done",
+        sw.label,
+        outcome.ran,
+        outcome.elapsed.as_secs_f64(),
+        (b - a) - outcome.ran,
+        b - a
+    );
+    let mf = crate::sweep::Manifest::read(&out)?;
+    println!(
+        "wrote {}, points.csv{} in {}",
+        mf.runs_file(),
+        if mf.timeseries_schema.is_some() {
+            format!(" and {}", mf.series_file())
+        } else {
+            String::new()
+        },
+        out.display()
+    );
+    if outcome.failed > 0 {
+        eprintln!(
+            "warning: {} run(s) failed; their rows have status `failed` and the reason in `error`",
+            outcome.failed
         );
     }
     Ok(())

@@ -128,9 +128,47 @@ pub struct Loaded {
     pub label: String,
 }
 
+/// A scenario's composed tree (its `extends` chain merged), before
+/// overrides and validation: the starting point of `--set` and sweep points.
+#[derive(Debug, Clone)]
+pub struct Composed {
+    pub table: toml::Table,
+    pub label: String,
+}
+
+impl Composed {
+    /// Applies `path=value` overrides (already parsed) and validates.
+    pub fn with(
+        &self,
+        sets: &[(String, toml::Value)],
+    ) -> Result<Scenario, dibsim_core::ScenarioError> {
+        let mut merged = self.table.clone();
+        for (path, value) in sets {
+            compose::set_path(&mut merged, path, value.clone())?;
+        }
+        compose::resolve(&self.label, merged)
+    }
+}
+
 /// Loads `arg` (a path or a bundled name), follows `extends`, applies `sets`
 /// (`path=value`), and validates.
 pub fn load(arg: &str, sets: &[String]) -> Result<Loaded> {
+    let composed = compose_file(arg)?;
+    let label = composed.label.clone();
+    let mut merged = composed.table;
+    for s in sets {
+        let Some((path, value)) = s.split_once('=') else {
+            bail!("{label}: --set {s}: expected path.to.field=VALUE");
+        };
+        compose::set_path(&mut merged, path.trim(), compose::parse_value(value.trim()))
+            .with_context(|| format!("{label}: --set {s}"))?;
+    }
+    let scenario = compose::resolve(&label, merged)?;
+    Ok(Loaded { scenario, label })
+}
+
+/// Reads `arg` and its `extends` chain into one tree.
+pub fn compose_file(arg: &str) -> Result<Composed> {
     let top = locate(arg)?;
     // Messages name the top file as the user wrote it.
     let label = match &top {
@@ -187,15 +225,10 @@ pub fn load(arg: &str, sets: &[String]) -> Result<Loaded> {
         "name".into(),
         toml::Value::String(own_name.unwrap_or_else(|| top.stem())),
     );
-    for s in sets {
-        let Some((path, value)) = s.split_once('=') else {
-            bail!("{label}: --set {s}: expected path.to.field=VALUE");
-        };
-        compose::set_path(&mut merged, path.trim(), compose::parse_value(value.trim()))
-            .with_context(|| format!("{label}: --set {s}"))?;
-    }
-    let scenario = compose::resolve(&label, merged)?;
-    Ok(Loaded { scenario, label })
+    Ok(Composed {
+        table: merged,
+        label,
+    })
 }
 
 /// One line per bundled scenario: name and description.

@@ -40,7 +40,13 @@ pub fn run_group(group: &[&Prepared], seed: u64) -> Vec<Result<Recorder, RunErro
     if group.len() == 1 {
         return vec![run_one(first, seed)];
     }
-    let fork_at = first.cfg.scenario.policy.start_month;
+    // The earliest policy start of the group: no member's levers may act
+    // before the fork.
+    let fork_at = group
+        .iter()
+        .map(|p| p.cfg.scenario.policy.start_month)
+        .min()
+        .unwrap_or(0);
     let prefix = World::new(Arc::clone(&first.cfg), first.behaviours.clone(), seed)
         .and_then(|mut w| w.run_until(fork_at).map(|_| w));
     let prefix = match prefix {

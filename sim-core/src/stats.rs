@@ -51,6 +51,59 @@ impl Interval {
     }
 }
 
+/// Running mean and variance (Welford), for intervals over a stream of
+/// replicates that is never held in memory. NaN values are skipped.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    n: usize,
+    mean: f64,
+    m2: f64,
+}
+
+impl Moments {
+    pub fn add(&mut self, x: f64) {
+        if x.is_nan() {
+            return;
+        }
+        self.n += 1;
+        let d = x - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (x - self.mean);
+    }
+
+    pub fn interval(&self) -> Interval {
+        let n = self.n;
+        let nan = f64::NAN;
+        if n == 0 {
+            return Interval {
+                mean: nan,
+                sd: nan,
+                lo: nan,
+                hi: nan,
+                n,
+            };
+        }
+        if n == 1 {
+            return Interval {
+                mean: self.mean,
+                sd: nan,
+                lo: nan,
+                hi: nan,
+                n,
+            };
+        }
+        let sd = (self.m2 / (n - 1) as f64).max(0.0).sqrt();
+        let half = t_975(n - 1) * sd / (n as f64).sqrt();
+        Interval {
+            mean: self.mean,
+            sd,
+            lo: self.mean - half,
+            hi: self.mean + half,
+            n,
+        }
+    }
+}
+
 /// 97.5% quantile of Student's t with `df` degrees of freedom.
 pub fn t_975(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
@@ -90,5 +143,17 @@ mod tests {
     fn t_quantile_continuous_at_table_end() {
         assert!((t_975(31) - 2.040).abs() < 0.003);
         assert!((t_975(1000) - 1.962).abs() < 0.002);
+    }
+
+    #[test]
+    fn moments_agree_with_the_two_pass_interval() {
+        let xs = [0.41, 0.43, f64::NAN, 0.39, 0.44, 0.40];
+        let mut m = Moments::default();
+        xs.iter().for_each(|&x| m.add(x));
+        let (a, b) = (m.interval(), Interval::of(&xs));
+        assert_eq!(a.n, b.n);
+        for (x, y) in [(a.mean, b.mean), (a.sd, b.sd), (a.lo, b.lo), (a.hi, b.hi)] {
+            assert!((x - y).abs() < 1e-12, "{x} vs {y}");
+        }
     }
 }

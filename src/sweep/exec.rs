@@ -1,0 +1,1056 @@
+//! Running a sweep: jobs on the thread pool, results to the journal in run
+//! order, resume, and the finished files.
+//!
+//! Runs are numbered point-major (`run = point * replicates + replicate`)
+//! and executed in chunks of adjacent points. A job is one replicate of one
+//! chunk: with common random numbers its points share a seed, so those that
+//! differ only in `policy` simulate their history up to the policy start
+//! once and fork from it. A chunk's rows are written, sorted by run, once
+//! all its jobs are done; the journal on disk is therefore always a
+//! contiguous prefix of this shard's runs, and memory holds at most a few
+//! chunks whatever the sweep's size.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use dibsim_core::metrics::METRICS as SERIES;
+use dibsim_core::run::{groups, run_group, run_one, Prepared};
+use dibsim_core::{Recorder, RunError};
+use rayon::iter::{ParallelBridge, ParallelIterator};
+use serde::{Deserialize, Serialize};
+
+use super::spec::{MetricColumn, ParamKind, Shard, Sweep};
+use super::store::{self, Cell, ColType, Column, Journal, Schema, Sink};
+use crate::output::write_atomic;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Parquet,
+    Csv,
+}
+
+impl Format {
+    fn ext(self) -> &'static str {
+        match self {
+            Format::Parquet => "parquet",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+/// What a sweep's output folder says about itself: enough to resume it,
+/// merge it with its sibling shards, and re-run any of its runs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub dibsim_version: String,
+    pub name: String,
+    pub sweep_file: String,
+    pub base: String,
+    pub fingerprint: String,
+    pub axes: Vec<Axis>,
+    pub metrics: Vec<MetricColumn>,
+    pub points: u64,
+    pub replicates: u64,
+    pub runs: u64,
+    pub seed: u64,
+    pub common_random_numbers: bool,
+    pub shard: Shard,
+    /// This folder's runs: [start, end).
+    pub range: [u64; 2],
+    pub format: Format,
+    pub runs_schema: Schema,
+    pub timeseries_schema: Option<Schema>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Axis {
+    pub path: String,
+    pub kind: ParamKind,
+}
+
+impl PartialEq for MetricColumn {
+    fn eq(&self, o: &Self) -> bool {
+        self.name == o.name
+    }
+}
+
+impl<'de> Deserialize<'de> for MetricColumn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct M {
+            name: String,
+            metric: String,
+            exporter: String,
+            from: i32,
+            to: i32,
+        }
+        let m = M::deserialize(d)?;
+        Ok(MetricColumn {
+            name: m.name,
+            metric: m.metric,
+            exporter: m.exporter,
+            from: m.from,
+            to: m.to,
+        })
+    }
+}
+
+pub const MANIFEST: &str = "manifest.json";
+pub const RUNS_JOURNAL: &str = "runs.partial.csv";
+pub const SERIES_JOURNAL: &str = "timeseries.partial.csv";
+
+impl Manifest {
+    pub fn runs_file(&self) -> String {
+        format!("runs.{}", self.format.ext())
+    }
+    pub fn series_file(&self) -> String {
+        format!("timeseries.{}", self.format.ext())
+    }
+    pub fn read(dir: &Path) -> Result<Manifest> {
+        let path = dir.join(MANIFEST);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "{} is not a sweep output folder (no {MANIFEST})",
+                dir.display()
+            )
+        })?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a dibsim sweep manifest", path.display()))
+    }
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        write_atomic(
+            &dir.join(MANIFEST),
+            serde_json::to_string_pretty(self)?.as_bytes(),
+        )
+    }
+}
+
+pub fn runs_schema(sweep: &Sweep) -> Schema {
+    let col = |name: &str, ty| Column {
+        name: name.to_string(),
+        ty,
+    };
+    let mut s = vec![
+        col("run", ColType::U64),
+        col("point", ColType::U32),
+        col("replicate", ColType::U32),
+        col("seed", ColType::U64),
+        col("status", ColType::Text),
+        col("error", ColType::Text),
+    ];
+    for (path, kind) in sweep.axes.iter().zip(&sweep.kinds) {
+        s.push(col(
+            path,
+            match kind {
+                ParamKind::Int => ColType::I64,
+                ParamKind::Float => ColType::F64,
+                ParamKind::Bool => ColType::Bool,
+                ParamKind::Text => ColType::Text,
+            },
+        ));
+    }
+    s.extend(sweep.columns.iter().map(|c| col(&c.name, ColType::F64)));
+    s
+}
+
+fn series_schema() -> Schema {
+    let mut s: Schema = [
+        ("run", ColType::U64),
+        ("point", ColType::U32),
+        ("replicate", ColType::U32),
+        ("month", ColType::I64),
+        ("year", ColType::I64),
+        ("exporter", ColType::Text),
+    ]
+    .iter()
+    .map(|(n, t)| Column {
+        name: n.to_string(),
+        ty: *t,
+    })
+    .collect();
+    s.extend(SERIES.iter().map(|m| Column {
+        name: m.to_string(),
+        ty: ColType::F64,
+    }));
+    s
+}
+
+pub fn manifest(sweep: &Sweep, shard: Shard, format: Format) -> Manifest {
+    let range = shard.range(sweep.runs());
+    Manifest {
+        dibsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        name: sweep
+            .file
+            .name
+            .clone()
+            .unwrap_or_else(|| sweep.base_scenario.name.clone()),
+        sweep_file: sweep.label.clone(),
+        base: sweep.base.label.clone(),
+        fingerprint: sweep.fingerprint(),
+        axes: sweep
+            .axes
+            .iter()
+            .zip(&sweep.kinds)
+            .map(|(p, k)| Axis {
+                path: p.clone(),
+                kind: *k,
+            })
+            .collect(),
+        metrics: sweep.columns.clone(),
+        points: sweep.points.len() as u64,
+        replicates: sweep.replicates(),
+        runs: sweep.runs(),
+        seed: sweep.file.seed,
+        common_random_numbers: sweep.file.common_random_numbers,
+        shard,
+        range: [range.0, range.1],
+        format,
+        runs_schema: runs_schema(sweep),
+        timeseries_schema: sweep.file.output.timeseries.then(series_schema),
+    }
+}
+
+/// A kept metric of one run, for one exporter over one window.
+pub fn metric_value(rec: &Recorder, col: &MetricColumn) -> f64 {
+    let Some(e) = rec.exporters.iter().position(|x| x == &col.exporter) else {
+        return f64::NAN;
+    };
+    let (a, b) = rec.year_range(col.from, col.to);
+    let years = (b - a) as f64 / 12.0;
+    let sum = |f: fn(&dibsim_core::metrics::ExporterMonth) -> f64| rec.total(a, b, e, f);
+    let months = (b - a) as f64;
+    let ratio = |x: f64, y: f64| if y > 0.0 { x / y } else { f64::NAN };
+    match col.metric.as_str() {
+        "share" => rec.share(a, b)[e],
+        "deliveries_tiv" => sum(|m| m.deliveries_tiv) / years,
+        "orders_tiv" => sum(|m| m.orders_tiv) / years,
+        "revenue_musd" => sum(|m| m.revenue_musd) / years,
+        "backlog_foreign_tiv" => sum(|m| m.backlog_foreign_tiv) / months,
+        "backlog_domestic_tiv" => sum(|m| m.backlog_domestic_tiv) / months,
+        "capacity_tiv" => sum(|m| m.capacity_tiv) / months,
+        "utilisation" => ratio(sum(|m| m.production_tiv), sum(|m| m.capacity_tiv)),
+        "quoted_wait_months" | "realised_wait_months" => {
+            let quoted = col.metric.starts_with('q');
+            let (mut w, mut n) = (0.0, 0.0);
+            for t in a..b {
+                let m = rec.get(t, e);
+                if m.completions > 0 {
+                    let x = if quoted {
+                        m.quoted_wait_months
+                    } else {
+                        m.realised_wait_months
+                    };
+                    w += x * m.completions as f64;
+                    n += m.completions as f64;
+                }
+            }
+            ratio(w, n)
+        }
+        "cancellations" => sum(|m| m.cancellations as f64),
+        "denials" => sum(|m| m.denials as f64),
+        "reputation" => sum(|m| m.reputation) / months,
+        _ => f64::NAN,
+    }
+}
+
+fn param_cell(v: &toml::Value, kind: ParamKind) -> Cell {
+    match (kind, v) {
+        (ParamKind::Int, toml::Value::Integer(i)) => Cell::I(*i),
+        (ParamKind::Float, toml::Value::Integer(i)) => Cell::F(*i as f64),
+        (ParamKind::Float, toml::Value::Float(x)) => Cell::F(*x),
+        (ParamKind::Bool, toml::Value::Boolean(b)) => Cell::B(*b),
+        (_, toml::Value::String(s)) => Cell::T(s.clone()),
+        (_, other) => Cell::T(other.to_string()),
+    }
+}
+
+/// Journal rows must be single lines.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn run_row(
+    sweep: &Sweep,
+    point: usize,
+    replicate: u32,
+    out: &Result<Recorder, String>,
+) -> Vec<Cell> {
+    let mut row = vec![
+        Cell::U(sweep.run_index(point, replicate)),
+        Cell::U(point as u64),
+        Cell::U(replicate as u64),
+        Cell::U(sweep.seed(point, replicate)),
+        Cell::T(if out.is_ok() { "ok" } else { "failed" }.into()),
+        Cell::T(out.as_ref().err().map(|e| one_line(e)).unwrap_or_default()),
+    ];
+    row.extend(
+        sweep.points[point]
+            .iter()
+            .zip(&sweep.kinds)
+            .map(|(v, k)| param_cell(v, *k)),
+    );
+    match out {
+        Ok(rec) => row.extend(sweep.columns.iter().map(|c| Cell::F(metric_value(rec, c)))),
+        Err(_) => row.extend(sweep.columns.iter().map(|_| Cell::F(f64::NAN))),
+    }
+    row
+}
+
+fn series_text(sweep: &Sweep, point: usize, replicate: u32, rec: &Recorder, out: &mut String) {
+    let run = sweep.run_index(point, replicate);
+    let exporters: Vec<String> = rec
+        .exporters
+        .iter()
+        .map(|e| crate::output::csv_field(e))
+        .collect();
+    for t in 0..rec.months() {
+        for (e, name) in exporters.iter().enumerate() {
+            use std::fmt::Write;
+            let _ = write!(
+                out,
+                "{run},{point},{replicate},{t},{},{name}",
+                rec.year_of(t)
+            );
+            for v in rec.get(t, e).values() {
+                out.push(',');
+                out.push_str(&crate::output::num(v));
+            }
+            out.push('\n');
+        }
+    }
+}
+
+pub struct Options {
+    pub out: PathBuf,
+    pub resume: bool,
+    pub shard: Shard,
+    pub format: Format,
+    /// Fork policy-only points from a shared prefix (off only to measure it).
+    pub fork: bool,
+    pub progress: bool,
+}
+
+/// Points compiled once per chunk, by whichever job needs them first.
+struct Chunk {
+    points: Range<usize>,
+    built: OnceLock<Built>,
+}
+
+struct Built {
+    prepared: Vec<Result<Prepared, String>>,
+    /// Forkable groups, as indices into `prepared`.
+    groups: Vec<Vec<usize>>,
+}
+
+struct Job {
+    index: usize,
+    chunk: Arc<Chunk>,
+    replicate: u32,
+    points: Vec<usize>,
+    last_of_chunk: bool,
+}
+
+struct Done {
+    index: usize,
+    last_of_chunk: bool,
+    rows: Vec<(u64, String)>,
+    series: String,
+    failed: usize,
+}
+
+fn build(sweep: &Sweep, chunk: &Chunk, prepare: &PrepareFn) -> Built {
+    let prepared: Vec<Result<Prepared, String>> = chunk
+        .points
+        .clone()
+        .map(|p| {
+            sweep
+                .scenario(p)
+                .map_err(|e| format!("point {p}: {e}"))
+                .and_then(|s| prepare(&s).map_err(|e| format!("point {p}: {e:#}")))
+        })
+        .collect();
+    let ok: Vec<usize> = (0..prepared.len())
+        .filter(|&i| prepared[i].is_ok())
+        .collect();
+    let ok_prepared: Vec<Prepared> = ok
+        .iter()
+        .filter_map(|&i| prepared[i].as_ref().ok().cloned())
+        .collect();
+    let groups = groups(&ok_prepared)
+        .into_iter()
+        .map(|g| g.into_iter().map(|k| ok[k]).collect())
+        .collect();
+    Built { prepared, groups }
+}
+
+pub type PrepareFn = dyn Fn(&dibsim_core::Scenario) -> Result<Prepared> + Sync;
+
+fn work(sweep: &Sweep, job: &Job, fork: bool, timeseries: bool, prepare: &PrepareFn) -> Done {
+    let built = job
+        .chunk
+        .built
+        .get_or_init(|| build(sweep, &job.chunk, prepare));
+    let first = job.chunk.points.start;
+    let r = job.replicate;
+    let mut outs: BTreeMap<usize, Result<Recorder, String>> = BTreeMap::new();
+    let describe = |p: usize, e: RunError| {
+        format!("{e} (point {p}, replicate {r}, seed {})", sweep.seed(p, r))
+    };
+    let wanted = |p: &usize| job.points.binary_search(p).is_ok();
+    if fork && sweep.file.common_random_numbers {
+        let seed = sweep.seed(first, r);
+        for g in &built.groups {
+            let members: Vec<usize> = g.iter().map(|&k| first + k).filter(wanted).collect();
+            let preps: Vec<&Prepared> = members
+                .iter()
+                .filter_map(|&p| built.prepared[p - first].as_ref().ok())
+                .collect();
+            for (p, o) in members.iter().zip(run_group(&preps, seed)) {
+                outs.insert(*p, o.map_err(|e| describe(*p, e)));
+            }
+        }
+    } else {
+        for &p in &job.points {
+            if let Ok(prep) = &built.prepared[p - first] {
+                outs.insert(
+                    p,
+                    run_one(prep, sweep.seed(p, r)).map_err(|e| describe(p, e)),
+                );
+            }
+        }
+    }
+    let mut rows = Vec::with_capacity(job.points.len());
+    let mut series = String::new();
+    let mut failed = 0;
+    for &p in &job.points {
+        let out = match outs.remove(&p) {
+            Some(o) => o,
+            None => Err(match &built.prepared[p - first] {
+                Err(e) => e.clone(),
+                Ok(_) => "not run".to_string(),
+            }),
+        };
+        failed += out.is_err() as usize;
+        let mut text = String::new();
+        store::encode(&run_row(sweep, p, r, &out), &mut text);
+        rows.push((sweep.run_index(p, r), text));
+        if let (true, Ok(rec)) = (timeseries, &out) {
+            series_text(sweep, p, r, rec, &mut series);
+        }
+    }
+    Done {
+        index: job.index,
+        last_of_chunk: job.last_of_chunk,
+        rows,
+        series,
+        failed,
+    }
+}
+
+/// Points per chunk: enough to share prefixes, few enough that a chunk's
+/// rows (and series) held back for ordering stay small.
+fn chunk_points(sweep: &Sweep) -> usize {
+    let budget = if sweep.file.output.timeseries {
+        64
+    } else {
+        1024
+    };
+    (budget / sweep.replicates() as usize).clamp(1, 16)
+}
+
+/// The jobs for runs [lo, hi), in run order.
+fn jobs(sweep: &Sweep, lo: u64, hi: u64) -> impl Iterator<Item = Job> + Send + '_ {
+    let k = chunk_points(sweep);
+    let reps = sweep.replicates();
+    let npoints = sweep.points.len();
+    let first_chunk = if reps == 0 {
+        0
+    } else {
+        (lo / reps) as usize / k
+    };
+    let mut index = 0;
+    (first_chunk..npoints.div_ceil(k))
+        .take_while(move |&c| ((c * k) as u64) * reps < hi)
+        .flat_map(move |c| {
+            let chunk = Arc::new(Chunk {
+                points: c * k..((c + 1) * k).min(npoints),
+                built: OnceLock::new(),
+            });
+            let per_rep: Vec<(u32, Vec<usize>)> = (0..reps as u32)
+                .map(|r| {
+                    let pts: Vec<usize> = chunk
+                        .points
+                        .clone()
+                        .filter(|&p| {
+                            let run = p as u64 * reps + r as u64;
+                            run >= lo && run < hi
+                        })
+                        .collect();
+                    (r, pts)
+                })
+                .filter(|(_, pts)| !pts.is_empty())
+                .collect();
+            let n = per_rep.len();
+            per_rep
+                .into_iter()
+                .enumerate()
+                .map(move |(i, (replicate, points))| (chunk.clone(), replicate, points, i + 1 == n))
+        })
+        .map(move |(chunk, replicate, points, last_of_chunk)| {
+            index += 1;
+            Job {
+                index: index - 1,
+                chunk,
+                replicate,
+                points,
+                last_of_chunk,
+            }
+        })
+}
+
+/// Progress on a terminal (a bar) or in a log (a line every few seconds).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    start: Instant,
+    last_line: Instant,
+    done: u64,
+    total: u64,
+    quiet: bool,
+}
+
+impl Progress {
+    fn new(done: u64, total: u64, show: bool) -> Progress {
+        let bar = (show && std::io::stderr().is_terminal()).then(|| {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}  {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b.set_position(done);
+            b
+        });
+        Progress {
+            bar,
+            start: Instant::now(),
+            last_line: Instant::now(),
+            done,
+            total,
+            quiet: !show,
+        }
+    }
+
+    fn add(&mut self, n: u64, since_start: u64, failed: usize) {
+        self.done += n;
+        if let Some(b) = &self.bar {
+            b.set_position(self.done);
+            if failed > 0 {
+                b.set_message(format!("{failed} failed"));
+            }
+        } else if !self.quiet
+            && (self.last_line.elapsed() >= Duration::from_secs(5) || self.done == self.total)
+        {
+            self.last_line = Instant::now();
+            let secs = self.start.elapsed().as_secs_f64();
+            let rate = since_start as f64 / secs.max(1e-9);
+            let eta = (self.total - self.done) as f64 / rate.max(1e-9);
+            eprintln!(
+                "sweep: {}/{} runs, {rate:.0} runs/s, ETA {eta:.0} s{}",
+                self.done,
+                self.total,
+                if failed > 0 {
+                    format!(", {failed} failed")
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish();
+        }
+    }
+}
+
+pub struct Outcome {
+    pub ran: u64,
+    pub failed: u64,
+    pub elapsed: Duration,
+    pub already_complete: bool,
+}
+
+/// Runs (or resumes) this shard of `sweep` into `opts.out`.
+pub fn execute(sweep: &Sweep, opts: &Options, prepare: &PrepareFn) -> Result<Outcome> {
+    let dir = &opts.out;
+    let mf = manifest(sweep, opts.shard, opts.format);
+    let runs_journal = dir.join(RUNS_JOURNAL);
+    let series_journal = dir.join(SERIES_JOURNAL);
+    let has_manifest = dir.join(MANIFEST).is_file();
+    if has_manifest && !opts.resume {
+        bail!(
+            "{} already holds sweep output; add --resume to continue it, or choose another --out",
+            dir.display()
+        );
+    }
+    if dir.exists() && !dir.is_dir() {
+        bail!("--out {} is a file, not a folder", dir.display());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut done_rows = 0;
+    let resuming = has_manifest;
+    if resuming {
+        let old = Manifest::read(dir)?;
+        if old.fingerprint != mf.fingerprint
+            || old.shard != mf.shard
+            || old.format != mf.format
+            || old.timeseries_schema.is_some() != mf.timeseries_schema.is_some()
+        {
+            bail!(
+                "{} holds another sweep (or shard, or format): it was `{}` shard {}/{} as {:?}; this is `{}` shard {}/{} as {:?}. Use another --out",
+                dir.display(),
+                old.name, old.shard.index, old.shard.count, old.format,
+                mf.name, mf.shard.index, mf.shard.count, mf.format
+            );
+        }
+        if !runs_journal.exists() {
+            if dir.join(mf.runs_file()).is_file() && dir.join("points.csv").is_file() {
+                return Ok(Outcome {
+                    ran: 0,
+                    failed: 0,
+                    elapsed: Duration::ZERO,
+                    already_complete: true,
+                });
+            }
+        } else {
+            let st = store::scan_journal(&runs_journal, &mf.runs_schema, None)?;
+            if let Some(last) = st.last_run {
+                if last + 1 != mf.range[0] + st.rows {
+                    bail!(
+                        "{} is not a contiguous record of this shard's runs (ends at run {last} after {} rows from run {}); it cannot be resumed",
+                        runs_journal.display(),
+                        st.rows,
+                        mf.range[0]
+                    );
+                }
+            }
+            done_rows = st.rows;
+        }
+    }
+    mf.write(dir)?;
+    let keep = |path: &Path, schema: &Schema, stop: Option<u64>| -> Result<Option<u64>> {
+        if resuming && path.exists() {
+            Ok(Some(store::scan_journal(path, schema, stop)?.bytes).filter(|&b| b > 0))
+        } else {
+            Ok(None)
+        }
+    };
+    let (lo, hi) = (mf.range[0] + done_rows, mf.range[1]);
+    let mut journal = Journal::open(
+        &runs_journal,
+        &mf.runs_schema,
+        keep(&runs_journal, &mf.runs_schema, None)?,
+    )?;
+    let mut series = match &mf.timeseries_schema {
+        Some(s) => Some(Journal::open(
+            &series_journal,
+            s,
+            keep(&series_journal, s, Some(lo))?,
+        )?),
+        None => None,
+    };
+    let started = Instant::now();
+    let mut progress = Progress::new(done_rows, mf.range[1] - mf.range[0], opts.progress);
+    let timeseries = mf.timeseries_schema.is_some();
+    let fork = opts.fork;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Done>(64);
+    let mut failed_total = 0u64;
+    let mut ran = 0u64;
+    let result: Result<()> = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            jobs(sweep, lo, hi)
+                .par_bridge()
+                .for_each_with(tx, |tx, job| {
+                    // A closed channel means the writer stopped on an error.
+                    let _ = tx.send(work(sweep, &job, fork, timeseries, prepare));
+                });
+        });
+        let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
+        let mut next = 0usize;
+        let mut chunk_rows: Vec<(u64, String)> = Vec::new();
+        let mut chunk_series = String::new();
+        let mut chunk_failed = 0usize;
+        let mut last_sync = Instant::now();
+        for d in rx {
+            pending.insert(d.index, d);
+            while let Some(d) = pending.remove(&next) {
+                next += 1;
+                chunk_rows.extend(d.rows);
+                chunk_series.push_str(&d.series);
+                chunk_failed += d.failed;
+                if d.last_of_chunk {
+                    chunk_rows.sort_unstable_by_key(|(run, _)| *run);
+                    // Series first: the runs journal decides what is done.
+                    if let Some(s) = &mut series {
+                        s.append(&chunk_series)?;
+                        s.flush()?;
+                    }
+                    let text: String = chunk_rows.iter().map(|(_, t)| t.as_str()).collect();
+                    journal.append(&text)?;
+                    journal.flush()?;
+                    if last_sync.elapsed() > Duration::from_secs(2) {
+                        journal.sync()?;
+                        last_sync = Instant::now();
+                    }
+                    let n = chunk_rows.len() as u64;
+                    ran += n;
+                    failed_total += chunk_failed as u64;
+                    progress.add(n, ran, failed_total as usize);
+                    chunk_rows.clear();
+                    chunk_series.clear();
+                    chunk_failed = 0;
+                }
+            }
+        }
+        Ok(())
+    });
+    result?;
+    progress.finish();
+    if let Some(s) = &mut series {
+        s.sync()?;
+    }
+    journal.sync()?;
+    drop(journal);
+    drop(series);
+    let st = store::scan_journal(&runs_journal, &mf.runs_schema, None)?;
+    if st.rows != mf.range[1] - mf.range[0] {
+        bail!(
+            "internal error: {} holds {} of this shard's {} runs after the sweep",
+            runs_journal.display(),
+            st.rows,
+            mf.range[1] - mf.range[0]
+        );
+    }
+    finalize(dir, &mf, &[dir.to_path_buf()])?;
+    Ok(Outcome {
+        ran,
+        failed: failed_total,
+        elapsed: started.elapsed(),
+        already_complete: false,
+    })
+}
+
+/// Per point: counts and running moments of each metric over its ok runs.
+struct PointStats {
+    params: Vec<Cell>,
+    ok: u64,
+    failed: u64,
+    moments: Vec<dibsim_core::stats::Moments>,
+}
+
+/// Writes the finished files of `mf` into `dir` from the journals (or
+/// finished files) of `sources`, whose runs must together be exactly
+/// `mf.range`, each once. Reports what is missing or duplicated otherwise.
+pub fn finalize(dir: &Path, mf: &Manifest, sources: &[PathBuf]) -> Result<()> {
+    let n_axes = mf.axes.len();
+    let n_metrics = mf.metrics.len();
+    let mut stats: BTreeMap<u64, PointStats> = BTreeMap::new();
+    let mut coverage = Coverage::new(mf.range[0], mf.range[1]);
+    let mut sink = Sink::create(&dir.join(mf.runs_file()), &mf.runs_schema)?;
+    let mut last: Option<u64> = None;
+    for src in sources {
+        let mut push = |row: Vec<Cell>| -> Result<()> {
+            let run = row[0].as_u64();
+            if !coverage.insert(run) {
+                return Ok(());
+            }
+            if last.is_some_and(|l| run < l) {
+                bail!(
+                    "{}: run {run} is out of order (the shards overlap)",
+                    src.display()
+                );
+            }
+            last = Some(run);
+            let point = row[1].as_u64();
+            let st = stats.entry(point).or_insert_with(|| PointStats {
+                params: row[6..6 + n_axes].to_vec(),
+                ok: 0,
+                failed: 0,
+                moments: vec![Default::default(); n_metrics],
+            });
+            if matches!(&row[4], Cell::T(s) if s == "ok") {
+                st.ok += 1;
+                for (m, c) in st.moments.iter_mut().zip(&row[6 + n_axes..]) {
+                    m.add(c.as_f64());
+                }
+            } else {
+                st.failed += 1;
+            }
+            sink.push(row)
+        };
+        read_source(src, mf, false, &mut push)?;
+    }
+    coverage.check(mf)?;
+    sink.finish()?;
+    // points.csv
+    let mut text = String::from("point");
+    for a in &mf.axes {
+        text.push(',');
+        text.push_str(&crate::output::csv_field(&a.path));
+    }
+    text.push_str(",runs,failed");
+    for m in &mf.metrics {
+        for s in ["mean", "sd", "lo", "hi"] {
+            text.push_str(&format!(",{}_{s}", m.name));
+        }
+    }
+    text.push('\n');
+    for (p, st) in &stats {
+        let mut row = vec![Cell::U(*p)];
+        row.extend(st.params.iter().cloned());
+        row.push(Cell::U(st.ok));
+        row.push(Cell::U(st.failed));
+        for m in &st.moments {
+            let i = m.interval();
+            row.extend([i.mean, i.sd, i.lo, i.hi].map(Cell::F));
+        }
+        store::encode(&row, &mut text);
+    }
+    write_atomic(&dir.join("points.csv"), text.as_bytes())?;
+    if let Some(schema) = &mf.timeseries_schema {
+        let mut sink = Sink::create(&dir.join(mf.series_file()), schema)?;
+        for src in sources {
+            let mut range = mf.range;
+            if let Ok(m) = Manifest::read(src) {
+                range = m.range;
+            }
+            read_source(src, mf, true, &mut |row: Vec<Cell>| {
+                let run = row[0].as_u64();
+                if run >= range[0] && run < range[1] {
+                    sink.push(row)?;
+                }
+                Ok(())
+            })?;
+        }
+        sink.finish()?;
+    }
+    for f in [RUNS_JOURNAL, SERIES_JOURNAL] {
+        let p = dir.join(f);
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Streams a folder's rows: its finished file if it has one, else its journal.
+fn read_source(
+    dir: &Path,
+    mf: &Manifest,
+    series: bool,
+    f: &mut dyn FnMut(Vec<Cell>) -> Result<()>,
+) -> Result<()> {
+    let (journal, finished, schema) = if series {
+        (
+            SERIES_JOURNAL,
+            mf.series_file(),
+            mf.timeseries_schema.clone().unwrap_or_default(),
+        )
+    } else {
+        (RUNS_JOURNAL, mf.runs_file(), mf.runs_schema.clone())
+    };
+    let j = dir.join(journal);
+    if j.is_file() {
+        return store::read_journal(&j, &schema, f);
+    }
+    let done = dir.join(&finished);
+    if done.is_file() {
+        return store::read_file(&done, &schema, f);
+    }
+    // Another format's finished file.
+    for ext in ["parquet", "csv"] {
+        let p = dir.join(format!(
+            "{}.{ext}",
+            if series { "timeseries" } else { "runs" }
+        ));
+        if p.is_file() {
+            return store::read_file(&p, &schema, f);
+        }
+    }
+    if series {
+        return Ok(());
+    }
+    bail!(
+        "{} holds no runs (no {journal} or {finished})",
+        dir.display()
+    )
+}
+
+/// Which runs of a range have been seen, and which twice.
+struct Coverage {
+    start: u64,
+    seen: Vec<u64>,
+    len: u64,
+    duplicates: Vec<u64>,
+    outside: Vec<u64>,
+}
+
+impl Coverage {
+    fn new(start: u64, end: u64) -> Coverage {
+        Coverage {
+            start,
+            seen: vec![0; (end - start).div_ceil(64) as usize],
+            len: end - start,
+            duplicates: Vec::new(),
+            outside: Vec::new(),
+        }
+    }
+
+    /// False for a run already seen or outside the range (not to be written).
+    fn insert(&mut self, run: u64) -> bool {
+        if run < self.start || run - self.start >= self.len {
+            self.outside.push(run);
+            return false;
+        }
+        let i = run - self.start;
+        let (w, b) = ((i / 64) as usize, i % 64);
+        if self.seen[w] >> b & 1 == 1 {
+            self.duplicates.push(run);
+            return false;
+        }
+        self.seen[w] |= 1 << b;
+        true
+    }
+
+    fn missing(&self) -> Vec<(u64, u64)> {
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        for i in 0..self.len {
+            if self.seen[(i / 64) as usize] >> (i % 64) & 1 == 0 {
+                let run = self.start + i;
+                match out.last_mut() {
+                    Some((_, e)) if *e + 1 == run => *e = run,
+                    _ => out.push((run, run)),
+                }
+            }
+        }
+        out
+    }
+
+    fn check(&self, mf: &Manifest) -> Result<()> {
+        let missing = self.missing();
+        if missing.is_empty() && self.duplicates.is_empty() && self.outside.is_empty() {
+            return Ok(());
+        }
+        let mut msg = String::new();
+        if !missing.is_empty() {
+            let count: u64 = missing.iter().map(|(a, b)| b - a + 1).sum();
+            msg.push_str(&format!("missing {count} run(s):"));
+            for (a, b) in missing.iter().take(20) {
+                let shards = shards_of(mf, *a, *b);
+                if a == b {
+                    msg.push_str(&format!(" {a}"));
+                } else {
+                    msg.push_str(&format!(" {a}-{b}"));
+                }
+                msg.push_str(&format!(" ({shards})"));
+                msg.push(';');
+            }
+            if missing.len() > 20 {
+                msg.push_str(&format!(" and {} more ranges;", missing.len() - 20));
+            }
+        }
+        if !self.duplicates.is_empty() {
+            let mut d = self.duplicates.clone();
+            d.sort_unstable();
+            d.dedup();
+            let shown: Vec<String> = d.iter().take(20).map(u64::to_string).collect();
+            msg.push_str(&format!(
+                " {} duplicate run(s): {}{};",
+                self.duplicates.len(),
+                shown.join(", "),
+                if d.len() > 20 { ", ..." } else { "" }
+            ));
+        }
+        if !self.outside.is_empty() {
+            msg.push_str(&format!(
+                " {} run(s) outside this sweep's range;",
+                self.outside.len()
+            ));
+        }
+        bail!("{}", msg.trim_end_matches(';').trim())
+    }
+}
+
+/// "shard 2/4" (or several) for runs [a, b] of a sharded sweep.
+fn shards_of(mf: &Manifest, a: u64, b: u64) -> String {
+    let n = mf.shard.count.max(1);
+    let names: Vec<String> = (0..n)
+        .filter(|&i| {
+            let (s, e) = Shard { index: i, count: n }.range(mf.runs);
+            s <= b && a < e
+        })
+        .map(|i| format!("shard {i}/{n}"))
+        .collect();
+    names.join(", ")
+}
+
+/// Combines shard folders into one, identical to the unsharded sweep.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    if dirs.is_empty() {
+        bail!("merge needs at least one shard folder");
+    }
+    let mut manifests: Vec<(PathBuf, Manifest)> = dirs
+        .iter()
+        .map(|d| Manifest::read(d).map(|m| (d.clone(), m)))
+        .collect::<Result<_>>()?;
+    let (first_dir, first) = manifests[0].clone();
+    for (d, m) in &manifests[1..] {
+        if m.fingerprint != first.fingerprint || m.format != first.format {
+            bail!(
+                "{} is from another sweep than {} (sweep `{}` vs `{}`, or another format or dibsim version); merge only shards of one sweep",
+                d.display(),
+                first_dir.display(),
+                m.name,
+                first.name
+            );
+        }
+    }
+    manifests.sort_by_key(|(_, m)| m.range[0]);
+    let mut mf = first.clone();
+    mf.shard = Shard::ALL;
+    mf.range = [0, first.runs];
+    let mut missing_view = mf.clone();
+    // Name missing runs by the shards they were meant for.
+    missing_view.shard = first.shard;
+    if out.join(MANIFEST).exists() {
+        bail!(
+            "{} already holds sweep output; choose another --out",
+            out.display()
+        );
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let sources: Vec<PathBuf> = manifests.iter().map(|(d, _)| d.clone()).collect();
+    let result = finalize(out, &missing_view, &sources);
+    if let Err(e) = result {
+        for f in [mf.runs_file(), mf.series_file(), "points.csv".into()] {
+            let p = out.join(&f);
+            std::fs::remove_file(store::tmp_path(&p)).ok();
+            std::fs::remove_file(&p).ok();
+        }
+        return Err(e.context(format!(
+            "cannot merge {} folder(s) into {}",
+            dirs.len(),
+            out.display()
+        )));
+    }
+    mf.write(out)?;
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! Batch parameter sweeps: the sweep file ([`spec`]), running and resuming
+//! ([`exec`]), and the rows on disk ([`store`]).
+
+pub mod exec;
+pub mod spec;
+pub mod store;
+
+pub use exec::{execute, merge, Format, Manifest, Options};
+pub use spec::{Shard, Sweep};

@@ -1,0 +1,747 @@
+//! The sweep file and the design it describes: which parameter points, how
+//! many replicates, which seeds, and which metrics to keep.
+//!
+//! Everything a run needs is a pure function of the sweep file and the run's
+//! index, so any run can be found again (by a resumed sweep, a shard, or a
+//! researcher re-running it with `dibsim run`) without a saved plan.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use dibsim_core::rng::derive_seed;
+use dibsim_core::Scenario;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use toml::Value;
+
+use crate::loader::{self, Composed};
+
+/// A sweep file as written (see README, "Parameter sweeps").
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepFile {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    /// Scenario file (relative to the sweep file) or bundled name.
+    pub base: String,
+    #[serde(default)]
+    pub design: Design,
+    /// Points drawn by `lhs` and `sobol` designs.
+    #[serde(default)]
+    pub samples: Option<u32>,
+    pub replicates: u32,
+    #[serde(default = "one")]
+    pub seed: u64,
+    #[serde(default = "yes")]
+    pub common_random_numbers: bool,
+    #[serde(default)]
+    pub axes: Vec<AxisSpec>,
+    #[serde(default)]
+    pub output: OutputSpec,
+}
+
+fn one() -> u64 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Design {
+    /// Every combination of the axes' values.
+    #[default]
+    Factorial,
+    /// The i-th values of every axis together (axes of equal length).
+    Zip,
+    /// A Latin hypercube of `samples` points over the axes' bounds.
+    Lhs,
+    /// An Owen-scrambled Sobol sequence of `samples` points over the bounds.
+    Sobol,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    #[default]
+    Linear,
+    Log,
+}
+
+/// One swept field: explicit `values`, a range `from`/`to`/`count`, or
+/// `bounds` for a sampled design.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AxisSpec {
+    pub path: String,
+    #[serde(default)]
+    pub values: Option<Vec<Value>>,
+    #[serde(default)]
+    pub from: Option<f64>,
+    #[serde(default)]
+    pub to: Option<f64>,
+    #[serde(default)]
+    pub count: Option<u32>,
+    #[serde(default)]
+    pub bounds: Option<[f64; 2]>,
+    #[serde(default)]
+    pub scale: Scale,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// Metric names (see [`METRICS`]).
+    #[serde(default = "default_metrics")]
+    pub metrics: Vec<String>,
+    /// Exporters the metrics are kept for (default: the focal exporter).
+    #[serde(default)]
+    pub exporters: Vec<String>,
+    /// Calendar-year windows, inclusive (default: 2026-2035).
+    #[serde(default = "default_windows")]
+    pub windows: Vec<[i32; 2]>,
+    /// Also keep every run's monthly series (`timeseries.parquet`).
+    #[serde(default)]
+    pub timeseries: bool,
+}
+
+impl Default for OutputSpec {
+    fn default() -> Self {
+        OutputSpec {
+            metrics: default_metrics(),
+            exporters: Vec::new(),
+            windows: default_windows(),
+            timeseries: false,
+        }
+    }
+}
+
+fn default_metrics() -> Vec<String> {
+    vec!["share".into()]
+}
+fn default_windows() -> Vec<[i32; 2]> {
+    vec![[2026, 2035]]
+}
+
+/// The metrics a sweep can keep, per exporter and window, with what they mean.
+pub const METRICS: &[(&str, &str)] = &[
+    ("share", "share of world foreign deliveries (fraction)"),
+    ("deliveries_tiv", "foreign deliveries, TIV per year"),
+    ("orders_tiv", "foreign orders placed, TIV per year"),
+    ("revenue_musd", "revenue, million USD per year"),
+    ("backlog_foreign_tiv", "foreign backlog, TIV, monthly mean"),
+    (
+        "backlog_domestic_tiv",
+        "domestic backlog, TIV, monthly mean",
+    ),
+    ("capacity_tiv", "capacity, TIV per month, monthly mean"),
+    ("utilisation", "production over capacity (fraction)"),
+    (
+        "quoted_wait_months",
+        "quoted delivery time of completed orders, months",
+    ),
+    (
+        "realised_wait_months",
+        "realised delivery time of completed orders, months",
+    ),
+    ("cancellations", "orders cancelled, count"),
+    ("denials", "export approvals denied, count"),
+    ("reputation", "delivery reputation, monthly mean"),
+];
+
+/// A parameter column's type, fixed per axis so every row has the same schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamKind {
+    Int,
+    Float,
+    Bool,
+    Text,
+}
+
+/// One kept metric column.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricColumn {
+    pub name: String,
+    pub metric: String,
+    pub exporter: String,
+    pub from: i32,
+    pub to: i32,
+}
+
+/// A checked sweep: its points, seeds and columns.
+#[derive(Debug)]
+pub struct Sweep {
+    pub file: SweepFile,
+    pub label: String,
+    pub base: Composed,
+    pub axes: Vec<String>,
+    pub kinds: Vec<ParamKind>,
+    /// `points[p][a]`: value of axis a at point p.
+    pub points: Vec<Vec<Value>>,
+    pub columns: Vec<MetricColumn>,
+    pub base_scenario: Scenario,
+}
+
+/// Which slice of a sweep's runs this process owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    pub fn parse(text: &str) -> Result<Shard> {
+        let Some((i, n)) = text.split_once('/') else {
+            bail!("--shard {text}: expected I/N, e.g. 0/4");
+        };
+        let (Ok(index), Ok(count)) = (i.trim().parse::<u64>(), n.trim().parse::<u64>()) else {
+            bail!("--shard {text}: I and N must be whole numbers");
+        };
+        if count == 0 {
+            bail!("--shard {text}: N must be at least 1");
+        }
+        if index >= count {
+            bail!(
+                "--shard {text}: I must be below N (shards are numbered 0 to {})",
+                count - 1
+            );
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The run indices of this shard: a contiguous, deterministic slice.
+    pub fn range(self, runs: u64) -> (u64, u64) {
+        let cut = |i: u64| ((i as u128 * runs as u128) / self.count as u128) as u64;
+        (cut(self.index), cut(self.index + 1))
+    }
+}
+
+impl Sweep {
+    /// Reads and checks a sweep file: every axis path exists, every value
+    /// and bound is usable, every metric, exporter and window is known.
+    pub fn load(path: &Path) -> Result<Sweep> {
+        let label = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read sweep file {label}"))?;
+        let file: SweepFile = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{label}: {}", e.to_string().trim_end()))?;
+        let base_arg = {
+            let beside = path.parent().unwrap_or(Path::new(".")).join(&file.base);
+            if beside.is_file() {
+                beside.display().to_string()
+            } else {
+                file.base.clone()
+            }
+        };
+        let base = loader::compose_file(&base_arg).with_context(|| format!("{label}: base"))?;
+        let base_scenario = base
+            .with(&[])
+            .map_err(|e| anyhow::anyhow!("{label}: base: {e}"))?;
+        Sweep::check(file, label, base, base_scenario)
+    }
+
+    fn check(
+        file: SweepFile,
+        label: String,
+        base: Composed,
+        base_scenario: Scenario,
+    ) -> Result<Sweep> {
+        let err = |msg: String| anyhow::anyhow!("{label}: {msg}");
+        if file.replicates == 0 {
+            return Err(err("`replicates` must be at least 1".into()));
+        }
+        let sampled = matches!(file.design, Design::Lhs | Design::Sobol);
+        let mut axes = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut values_per_axis: Vec<Vec<Value>> = Vec::new();
+        for a in &file.axes {
+            let name = &a.path;
+            if !seen.insert(name.clone()) {
+                return Err(err(format!("axis `{name}` is listed twice")));
+            }
+            axes.push(name.clone());
+            let vals = axis_values(a, sampled).map_err(|m| err(format!("axis `{name}`: {m}")))?;
+            // The path must name a real field: apply each value (or both
+            // bounds) to the base alone and validate.
+            let probes: Vec<Value> = match (&vals, a.bounds) {
+                (Some(v), _) => v.clone(),
+                (None, Some([lo, hi])) => vec![Value::Float(lo), Value::Float(hi)],
+                (None, None) => Vec::new(),
+            };
+            for v in &probes {
+                base.with(&[(name.clone(), v.clone())])
+                    .map_err(|e| err(format!("axis `{name}` = {v}: {e}")))?;
+            }
+            values_per_axis.push(vals.unwrap_or_default());
+        }
+        let points = match file.design {
+            Design::Factorial => factorial(&values_per_axis),
+            Design::Zip => {
+                let n = values_per_axis.first().map_or(1, Vec::len);
+                if let Some((a, v)) = axes
+                    .iter()
+                    .zip(&values_per_axis)
+                    .find(|(_, v)| v.len() != n)
+                {
+                    return Err(err(format!(
+                        "design \"zip\" needs axes of equal length: `{}` has {n} values, `{a}` has {}",
+                        axes[0],
+                        v.len()
+                    )));
+                }
+                (0..n)
+                    .map(|i| values_per_axis.iter().map(|v| v[i].clone()).collect())
+                    .collect()
+            }
+            Design::Lhs | Design::Sobol => {
+                let Some(n) = file.samples.filter(|&n| n > 0) else {
+                    return Err(err(format!(
+                        "design \"{}\" needs `samples`, the number of points (at least 1)",
+                        if file.design == Design::Lhs {
+                            "lhs"
+                        } else {
+                            "sobol"
+                        }
+                    )));
+                };
+                if file.axes.is_empty() {
+                    return Err(err(
+                        "a sampled design needs at least one axis with `bounds`".into(),
+                    ));
+                }
+                sample(&file, n as usize)
+            }
+        };
+        if !sampled && file.samples.is_some() {
+            return Err(err(
+                "`samples` applies only to designs \"lhs\" and \"sobol\"".into(),
+            ));
+        }
+        let kinds = (0..axes.len())
+            .map(|a| kind_of(points.iter().map(|p| &p[a])))
+            .collect();
+        let columns = metric_columns(&file.output, &base_scenario).map_err(err)?;
+        Ok(Sweep {
+            file,
+            label,
+            base,
+            axes,
+            kinds,
+            points,
+            columns,
+            base_scenario,
+        })
+    }
+
+    pub fn replicates(&self) -> u64 {
+        self.file.replicates as u64
+    }
+
+    pub fn runs(&self) -> u64 {
+        self.points.len() as u64 * self.replicates()
+    }
+
+    /// Run index -> (point, replicate). Runs are point-major, so a point's
+    /// replicates are adjacent in the output.
+    pub fn locate(&self, run: u64) -> (usize, u32) {
+        let r = self.replicates();
+        ((run / r) as usize, (run % r) as u32)
+    }
+
+    pub fn run_index(&self, point: usize, replicate: u32) -> u64 {
+        point as u64 * self.replicates() + replicate as u64
+    }
+
+    pub fn seed(&self, point: usize, replicate: u32) -> u64 {
+        if self.file.common_random_numbers {
+            derive_seed(self.file.seed, &[replicate as u64])
+        } else {
+            derive_seed(self.file.seed, &[point as u64, replicate as u64])
+        }
+    }
+
+    /// The overrides that make point `p`.
+    pub fn sets(&self, p: usize) -> Vec<(String, Value)> {
+        self.axes
+            .iter()
+            .cloned()
+            .zip(self.points[p].iter().cloned())
+            .collect()
+    }
+
+    pub fn scenario(&self, p: usize) -> Result<Scenario, dibsim_core::ScenarioError> {
+        self.base.with(&self.sets(p))
+    }
+
+    /// The command that re-runs one run of this sweep alone.
+    pub fn rerun_command(&self, point: usize, replicate: u32) -> String {
+        let mut cmd = format!(
+            "dibsim run {} --seed {}",
+            shell_word(&self.base.label),
+            self.seed(point, replicate)
+        );
+        for (path, v) in self.sets(point) {
+            cmd.push_str(&format!(" --set {}", shell_word(&format!("{path}={v}"))));
+        }
+        cmd
+    }
+
+    /// A fingerprint of everything that decides the runs' results, so a
+    /// resumed or merged sweep can refuse output from a different one.
+    pub fn fingerprint(&self) -> String {
+        let text = serde_json::json!({
+            "file": self.file,
+            "base": self.base_scenario,
+            "version": env!("CARGO_PKG_VERSION"),
+        })
+        .to_string();
+        // FNV-1a: stable across Rust versions, unlike `DefaultHasher`.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in text.bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+}
+
+fn shell_word(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn axis_values(a: &AxisSpec, sampled: bool) -> Result<Option<Vec<Value>>, String> {
+    let forms = [
+        a.values.is_some(),
+        a.from.is_some() || a.to.is_some() || a.count.is_some(),
+        a.bounds.is_some(),
+    ];
+    if forms.iter().filter(|x| **x).count() != 1 {
+        return Err(
+            "give exactly one of `values`, a range (`from`, `to`, `count`) or `bounds`".into(),
+        );
+    }
+    if sampled {
+        let Some([lo, hi]) = a.bounds else {
+            return Err(
+                "a sampled design (lhs, sobol) needs `bounds = [min, max]` on every axis".into(),
+            );
+        };
+        if !(lo.is_finite() && hi.is_finite()) {
+            return Err("bounds must be finite numbers".into());
+        }
+        if lo >= hi {
+            return Err(format!(
+                "bounds [{lo}, {hi}] are reversed or empty: the first must be below the second"
+            ));
+        }
+        if a.scale == Scale::Log && lo <= 0.0 {
+            return Err(format!(
+                "a log scale needs positive bounds, got [{lo}, {hi}]"
+            ));
+        }
+        return Ok(None);
+    }
+    if a.bounds.is_some() {
+        return Err(
+            "`bounds` applies only to designs \"lhs\" and \"sobol\"; give `values` or a range"
+                .into(),
+        );
+    }
+    if let Some(v) = &a.values {
+        if v.is_empty() {
+            return Err("`values` is empty".into());
+        }
+        return Ok(Some(v.clone()));
+    }
+    let (Some(from), Some(to), Some(count)) = (a.from, a.to, a.count) else {
+        return Err("a range needs all of `from`, `to` and `count`".into());
+    };
+    if count == 0 {
+        return Err("`count` must be at least 1".into());
+    }
+    if !(from.is_finite() && to.is_finite()) {
+        return Err("`from` and `to` must be finite numbers".into());
+    }
+    if from > to {
+        return Err(format!(
+            "range from {from} to {to} is reversed: `from` must not exceed `to`"
+        ));
+    }
+    if count == 1 && from != to {
+        return Err("a range of `count = 1` needs `from` equal to `to`".into());
+    }
+    if a.scale == Scale::Log && from <= 0.0 {
+        return Err(format!(
+            "a log range needs positive ends, got {from} to {to}"
+        ));
+    }
+    let n = count as usize;
+    let values = (0..n)
+        .map(|i| {
+            let f = if n == 1 {
+                0.0
+            } else {
+                i as f64 / (n - 1) as f64
+            };
+            let x = match a.scale {
+                Scale::Linear => from + f * (to - from),
+                Scale::Log => (from.ln() + f * (to.ln() - from.ln())).exp(),
+            };
+            // Ends exactly as written, whatever the rounding in between.
+            let x = if i == 0 {
+                from
+            } else if i + 1 == n {
+                to
+            } else {
+                x
+            };
+            Value::Float(x)
+        })
+        .collect();
+    Ok(Some(values))
+}
+
+/// Every combination, the last axis varying fastest.
+fn factorial(axes: &[Vec<Value>]) -> Vec<Vec<Value>> {
+    let mut points: Vec<Vec<Value>> = vec![Vec::new()];
+    for vals in axes {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                vals.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push(v.clone());
+                    q
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+/// Sampled points on [0,1)^d, mapped onto each axis's bounds.
+fn sample(file: &SweepFile, n: usize) -> Vec<Vec<Value>> {
+    let d = file.axes.len();
+    let unit: Vec<Vec<f64>> = match file.design {
+        Design::Lhs => {
+            // One stratum per point on every axis, strata paired at random.
+            let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(file.seed, &[0x4c48_53]));
+            let mut cols: Vec<Vec<f64>> = Vec::with_capacity(d);
+            for _ in 0..d {
+                let mut strata: Vec<usize> = (0..n).collect();
+                strata.shuffle(&mut rng);
+                cols.push(
+                    strata
+                        .iter()
+                        .map(|&s| (s as f64 + rng.gen::<f64>()) / n as f64)
+                        .collect(),
+                );
+            }
+            (0..n)
+                .map(|i| cols.iter().map(|c| c[i]).collect())
+                .collect()
+        }
+        _ => {
+            let scramble = derive_seed(file.seed, &[0x50_4249]) as u32;
+            (0..n)
+                .map(|i| {
+                    (0..d)
+                        .map(|k| sobol_burley::sample(i as u32, k as u32, scramble) as f64)
+                        .collect()
+                })
+                .collect()
+        }
+    };
+    unit.into_iter()
+        .map(|u| {
+            file.axes
+                .iter()
+                .zip(u)
+                .map(|(a, f)| {
+                    let [lo, hi] = a.bounds.unwrap_or([0.0, 1.0]);
+                    Value::Float(match a.scale {
+                        Scale::Linear => lo + f * (hi - lo),
+                        Scale::Log => (lo.ln() + f * (hi.ln() - lo.ln())).exp(),
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn kind_of<'a>(mut vals: impl Iterator<Item = &'a Value> + Clone) -> ParamKind {
+    if vals.clone().all(|v| matches!(v, Value::Integer(_))) {
+        ParamKind::Int
+    } else if vals
+        .clone()
+        .all(|v| matches!(v, Value::Integer(_) | Value::Float(_)))
+    {
+        ParamKind::Float
+    } else if vals.all(|v| matches!(v, Value::Boolean(_))) {
+        ParamKind::Bool
+    } else {
+        ParamKind::Text
+    }
+}
+
+/// Column-name form of an exporter: `United States` -> `united_states`.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_matches('_').to_string()
+}
+
+fn metric_columns(o: &OutputSpec, s: &Scenario) -> Result<Vec<MetricColumn>, String> {
+    if o.metrics.is_empty() {
+        return Err("[output] `metrics` is empty".into());
+    }
+    if o.windows.is_empty() {
+        return Err("[output] `windows` is empty".into());
+    }
+    for m in &o.metrics {
+        if !METRICS.iter().any(|(k, _)| k == m) {
+            let known: Vec<&str> = METRICS.iter().map(|(k, _)| *k).collect();
+            return Err(format!(
+                "[output] unknown metric `{m}` (known: {})",
+                known.join(", ")
+            ));
+        }
+    }
+    let exporters = if o.exporters.is_empty() {
+        vec![s.focal_exporter.clone()]
+    } else {
+        o.exporters.clone()
+    };
+    for e in &exporters {
+        if !s.exporters.iter().any(|x| &x.name == e) {
+            return Err(format!("[output] unknown exporter `{e}`"));
+        }
+    }
+    let last = s.start_year + (s.months as i32 - 1) / 12;
+    for [a, b] in &o.windows {
+        if a > b {
+            return Err(format!("[output] window [{a}, {b}] is reversed"));
+        }
+        if *a < s.start_year || *b > last {
+            return Err(format!(
+                "[output] window [{a}, {b}] is outside the base scenario's reported years {}-{last}",
+                s.start_year
+            ));
+        }
+    }
+    let mut cols = Vec::new();
+    for [a, b] in &o.windows {
+        for e in &exporters {
+            for m in &o.metrics {
+                cols.push(MetricColumn {
+                    name: format!("{m}_{}_{a}_{b}", slug(e)),
+                    metric: m.clone(),
+                    exporter: e.clone(),
+                    from: *a,
+                    to: *b,
+                });
+            }
+        }
+    }
+    Ok(cols)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn axis(values: Option<Vec<Value>>, range: Option<(f64, f64, u32)>, scale: Scale) -> AxisSpec {
+        AxisSpec {
+            path: "x".into(),
+            values,
+            from: range.map(|r| r.0),
+            to: range.map(|r| r.1),
+            count: range.map(|r| r.2),
+            bounds: None,
+            scale,
+        }
+    }
+
+    #[test]
+    fn ranges_hit_their_ends() {
+        let v = axis_values(&axis(None, Some((0.1, 10.0, 3)), Scale::Log), false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(v[0].as_float(), Some(0.1));
+        assert!((v[1].as_float().unwrap() - 1.0).abs() < 1e-12);
+        assert_eq!(v[2].as_float(), Some(10.0));
+        assert!(axis_values(&axis(None, Some((1.0, 0.5, 3)), Scale::Linear), false).is_err());
+        assert!(axis_values(&axis(Some(vec![]), None, Scale::Linear), false).is_err());
+    }
+
+    #[test]
+    fn factorial_varies_last_axis_fastest() {
+        let p = factorial(&[
+            vec![Value::Integer(1), Value::Integer(2)],
+            vec![Value::Boolean(false), Value::Boolean(true)],
+        ]);
+        assert_eq!(p.len(), 4);
+        assert_eq!(p[1], vec![Value::Integer(1), Value::Boolean(true)]);
+        assert_eq!(p[2], vec![Value::Integer(2), Value::Boolean(false)]);
+    }
+
+    #[test]
+    fn lhs_puts_one_point_in_each_stratum() {
+        let mut f: SweepFile = toml::from_str(
+            "base = \"b\"\nreplicates = 1\ndesign = \"lhs\"\nsamples = 8\n[[axes]]\npath = \"a\"\nbounds = [0.0, 8.0]\n[[axes]]\npath = \"b\"\nbounds = [0.0, 1.0]",
+        )
+        .unwrap();
+        let pts = sample(&f, 8);
+        let mut strata: Vec<usize> = pts
+            .iter()
+            .map(|p| p[0].as_float().unwrap() as usize)
+            .collect();
+        strata.sort();
+        assert_eq!(strata, (0..8).collect::<Vec<_>>());
+        f.design = Design::Sobol;
+        let s = sample(&f, 8);
+        assert!(s
+            .iter()
+            .all(|p| (0.0..8.0).contains(&p[0].as_float().unwrap())));
+    }
+
+    #[test]
+    fn shards_tile_the_runs() {
+        let mut next = 0;
+        for i in 0..7 {
+            let (a, b) = Shard { index: i, count: 7 }.range(100);
+            assert_eq!(a, next);
+            next = b;
+        }
+        assert_eq!(next, 100);
+        assert!(Shard::parse("3/2").is_err());
+        assert!(Shard::parse("0/0").is_err());
+        assert_eq!(Shard::parse("1/4").unwrap(), Shard { index: 1, count: 4 });
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("United States"), "united_states");
+        assert_eq!(slug("Korea, South"), "korea_south");
+    }
+}
