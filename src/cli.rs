@@ -94,6 +94,10 @@ pub enum Command {
         scenario: String,
         #[arg(long, default_value_t = 200)]
         runs: u32,
+        /// Instead: time this sweep file on 1 and 2 threads, against the same
+        /// runs done bare (no journal, no output), with and without forking.
+        #[arg(long)]
+        sweep: Option<PathBuf>,
     },
     /// Run a parameter sweep (see README, "Parameter sweeps").
     Sweep {

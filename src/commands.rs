@@ -88,7 +88,19 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             write.as_deref(),
             check,
         ),
-        Command::Bench { scenario, runs } => bench(&scenario, runs),
+        Command::Bench {
+            scenario,
+            runs,
+            sweep: Some(file),
+        } => {
+            let _ = (scenario, runs);
+            bench_sweep(&file)
+        }
+        Command::Bench {
+            scenario,
+            runs,
+            sweep: None,
+        } => bench(&scenario, runs),
         Command::Sweep {
             file,
             out,
@@ -566,5 +578,93 @@ fn sweep(
             outcome.failed
         );
     }
+    Ok(())
+}
+
+/// Sweep throughput: the machinery (journal, ordering, output files) against
+/// the same runs done bare, and the saving from forking shared prefixes.
+fn bench_sweep(file: &Path) -> Result<()> {
+    use crate::sweep::{Format, Options, Shard, Sweep};
+    let sw = Sweep::load(file)?;
+    let runs = sw.runs();
+    println!(
+        "{}: {} points x {} replicates = {runs} runs",
+        sw.label,
+        sw.points.len(),
+        sw.replicates()
+    );
+    let t0 = Instant::now();
+    let scenarios: Vec<Scenario> = (0..sw.points.len())
+        .map(|p| sw.scenario(p))
+        .collect::<Result<_, _>>()?;
+    let t1 = Instant::now();
+    let prepared: Vec<Prepared> = scenarios.iter().map(prepare).collect();
+    println!(
+        "building a point: {:.3} ms to compose and validate its scenario, {:.3} ms to compile it",
+        (t1 - t0).as_secs_f64() * 1e3 / scenarios.len() as f64,
+        t1.elapsed().as_secs_f64() * 1e3 / scenarios.len() as f64
+    );
+    drop(scenarios);
+    let tmp = std::env::temp_dir().join(format!("dibsim-bench-{}", std::process::id()));
+    // Three rounds, each timing every variant once, so that drift in the
+    // machine's speed hits all of them alike; medians are reported.
+    let mut times = vec![Vec::new(); 6];
+    for _round in 0..3 {
+        for (t, threads) in [1usize, 2].into_iter().enumerate() {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()?;
+            // Bare: every run from scratch on points built beforehand,
+            // results dropped.
+            let t0 = Instant::now();
+            pool.install(|| -> Result<()> {
+                (0..runs).into_par_iter().try_for_each(|run| -> Result<()> {
+                    let (p, r) = sw.locate(run);
+                    std::hint::black_box(run_one(&prepared[p], sw.seed(p, r))?);
+                    Ok(())
+                })
+            })?;
+            times[t * 3].push(t0.elapsed().as_secs_f64());
+            for (k, fork) in [false, true].into_iter().enumerate() {
+                let out = tmp.join(format!("{threads}-{fork}"));
+                let opts = Options {
+                    out: out.clone(),
+                    resume: false,
+                    shard: Shard::ALL,
+                    format: Format::Parquet,
+                    fork,
+                    progress: false,
+                };
+                let t0 = Instant::now();
+                pool.install(|| crate::sweep::execute(&sw, &opts, &|s: &Scenario| Ok(prepare(s))))?;
+                times[t * 3 + 1 + k].push(t0.elapsed().as_secs_f64());
+                std::fs::remove_dir_all(&out).ok();
+            }
+        }
+    }
+    let med = |v: &Vec<f64>| {
+        let mut v = v.clone();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let m: Vec<f64> = times.iter().map(med).collect();
+    for (t, threads) in [1usize, 2].into_iter().enumerate() {
+        let (bare, plain, fork) = (m[t * 3], m[t * 3 + 1], m[t * 3 + 2]);
+        println!(
+            "{threads} thread(s), median of 3: bare runs {bare:.2} s ({:.0} runs/s); sweep without forking {plain:.2} s ({:.0} runs/s, overhead {:+.1}%); sweep with forking {fork:.2} s ({:.0} runs/s, {:.2}x the bare runs)",
+            runs as f64 / bare,
+            runs as f64 / plain,
+            100.0 * (plain / bare - 1.0),
+            runs as f64 / fork,
+            bare / fork
+        );
+    }
+    println!(
+        "2-thread speed-up: bare runs {:.2}x, sweep without forking {:.2}x, sweep with forking {:.2}x",
+        m[0] / m[3],
+        m[1] / m[4],
+        m[2] / m[5]
+    );
+    std::fs::remove_dir_all(&tmp).ok();
     Ok(())
 }

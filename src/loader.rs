@@ -137,6 +137,16 @@ pub struct Composed {
 }
 
 impl Composed {
+    /// As [`Composed::with`], re-reading only the sections `sets` touch;
+    /// `base` must be `self.with(&[])`.
+    pub fn with_fast(
+        &self,
+        base: &Scenario,
+        sets: &[(String, toml::Value)],
+    ) -> Result<Scenario, dibsim_core::ScenarioError> {
+        compose::resolve_with(&self.label, &self.table, base, sets)
+    }
+
     /// Applies `path=value` overrides (already parsed) and validates.
     pub fn with(
         &self,

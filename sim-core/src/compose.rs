@@ -144,6 +144,54 @@ pub fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), Scenar
 /// Builds the typed scenario from a composed tree and validates it. `file`
 /// names the top scenario file in messages.
 pub fn resolve(file: &str, table: Table) -> Result<Scenario, ScenarioError> {
+    let scenario = deserialize(file, table)?;
+    scenario.validate().map_err(|e| e.in_file(file))?;
+    Ok(scenario)
+}
+
+/// Builds `base` with overrides at `sets`, re-reading only the top-level
+/// sections the overrides touch: `base_table` is the tree `base` was
+/// resolved from. The result equals `resolve` of the overridden tree; a
+/// sweep builds thousands of points this way, each in a fraction of the
+/// time a full `resolve` takes.
+pub fn resolve_with(
+    file: &str,
+    base_table: &Table,
+    base: &Scenario,
+    sets: &[(String, Value)],
+) -> Result<Scenario, ScenarioError> {
+    let mut keys: Vec<&str> = sets
+        .iter()
+        .map(|(p, _)| p.split('.').next().unwrap_or_default())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut partial = Table::new();
+    for k in &keys {
+        if let Some(v) = base_table.get(*k) {
+            partial.insert(k.to_string(), v.clone());
+        }
+    }
+    for (path, value) in sets {
+        set_path(&mut partial, path, value.clone())?;
+    }
+    let mut from = deserialize(file, partial)?;
+    let mut scenario = base.clone();
+    for k in &keys {
+        if !scenario.take_field(&mut from, k) {
+            // A section this shortcut does not know: the full way.
+            let mut table = base_table.clone();
+            for (path, value) in sets {
+                set_path(&mut table, path, value.clone())?;
+            }
+            return resolve(file, table);
+        }
+    }
+    scenario.validate().map_err(|e| e.in_file(file))?;
+    Ok(scenario)
+}
+
+fn deserialize(file: &str, table: Table) -> Result<Scenario, ScenarioError> {
     let value = Value::Table(table);
     let mut scenario: Scenario = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
@@ -161,7 +209,6 @@ pub fn resolve(file: &str, table: Table) -> Result<Scenario, ScenarioError> {
         }
     })?;
     scenario.extends.clear();
-    scenario.validate().map_err(|e| e.in_file(file))?;
     Ok(scenario)
 }
 

@@ -60,6 +60,31 @@ pub struct Scenario {
     pub policy: Policy,
 }
 
+impl Scenario {
+    /// Moves the top-level field named `key` from `from` into `self`; false
+    /// for a name that is not a field.
+    pub fn take_field(&mut self, from: &mut Scenario, key: &str) -> bool {
+        use std::mem::swap;
+        match key {
+            "name" => swap(&mut self.name, &mut from.name),
+            "description" => swap(&mut self.description, &mut from.description),
+            "start_year" => self.start_year = from.start_year,
+            "months" => self.months = from.months,
+            "warmup_months" => self.warmup_months = from.warmup_months,
+            "focal_exporter" => swap(&mut self.focal_exporter, &mut from.focal_exporter),
+            "model" => swap(&mut self.model, &mut from.model),
+            "categories" => swap(&mut self.categories, &mut from.categories),
+            "exporters" => swap(&mut self.exporters, &mut from.exporters),
+            "suppliers" => swap(&mut self.suppliers, &mut from.suppliers),
+            "allies" => swap(&mut self.allies, &mut from.allies),
+            "events" => swap(&mut self.events, &mut from.events),
+            "policy" => swap(&mut self.policy, &mut from.policy),
+            _ => return false,
+        }
+        true
+    }
+}
+
 impl Default for Scenario {
     fn default() -> Self {
         Scenario {

@@ -9,41 +9,43 @@ use crate::scenario::{Scenario, Tier};
 
 type Result = std::result::Result<(), ScenarioError>;
 
-fn finite(field: &str, v: f64) -> Result {
+// Field names are built only for a message: validation runs once per sweep
+// point, and formatting every name up front was most of its cost.
+fn finite(field: impl Fn() -> String, v: f64) -> Result {
     if v.is_finite() {
         Ok(())
     } else {
         Err(ScenarioError::invalid(
-            field,
+            field(),
             format!("{v} is not a finite number"),
         ))
     }
 }
 
-fn non_negative(field: &str, v: f64) -> Result {
-    finite(field, v)?;
+fn non_negative(field: impl Fn() -> String, v: f64) -> Result {
+    finite(&field, v)?;
     if v < 0.0 {
         return Err(ScenarioError::invalid(
-            field,
+            field(),
             format!("{v} is negative; it must be >= 0"),
         ));
     }
     Ok(())
 }
 
-fn positive(field: &str, v: f64) -> Result {
-    finite(field, v)?;
+fn positive(field: impl Fn() -> String, v: f64) -> Result {
+    finite(&field, v)?;
     if v <= 0.0 {
-        return Err(ScenarioError::invalid(field, format!("{v} must be > 0")));
+        return Err(ScenarioError::invalid(field(), format!("{v} must be > 0")));
     }
     Ok(())
 }
 
-fn unit(field: &str, v: f64) -> Result {
-    finite(field, v)?;
+fn unit(field: impl Fn() -> String, v: f64) -> Result {
+    finite(&field, v)?;
     if !(0.0..=1.0).contains(&v) {
         return Err(ScenarioError::invalid(
-            field,
+            field(),
             format!("{v} is outside [0, 1]"),
         ));
     }
@@ -77,17 +79,35 @@ pub fn validate(s: &Scenario) -> Result {
         return Err(ScenarioError::invalid("months", "must be at least 1"));
     }
     let m = &s.model;
-    unit("model.threat_persistence", m.threat_persistence)?;
-    non_negative("model.threat_sd", m.threat_sd)?;
-    unit("model.margin", m.margin)?;
-    unit("model.cancel_prob", m.cancel_prob)?;
-    unit("model.reputation_weight", m.reputation_weight)?;
-    positive("model.invest_threshold_months", m.invest_threshold_months)?;
-    positive("model.target_backlog_months", m.target_backlog_months)?;
-    non_negative("model.max_growth", m.max_growth)?;
-    non_negative("model.decline_backlog_months", m.decline_backlog_months)?;
-    unit("model.decline_rate", m.decline_rate)?;
-    unit("model.min_foreign_share", m.min_foreign_share)?;
+    unit(
+        || "model.threat_persistence".to_string(),
+        m.threat_persistence,
+    )?;
+    non_negative(|| "model.threat_sd".to_string(), m.threat_sd)?;
+    unit(|| "model.margin".to_string(), m.margin)?;
+    unit(|| "model.cancel_prob".to_string(), m.cancel_prob)?;
+    unit(
+        || "model.reputation_weight".to_string(),
+        m.reputation_weight,
+    )?;
+    positive(
+        || "model.invest_threshold_months".to_string(),
+        m.invest_threshold_months,
+    )?;
+    positive(
+        || "model.target_backlog_months".to_string(),
+        m.target_backlog_months,
+    )?;
+    non_negative(|| "model.max_growth".to_string(), m.max_growth)?;
+    non_negative(
+        || "model.decline_backlog_months".to_string(),
+        m.decline_backlog_months,
+    )?;
+    unit(|| "model.decline_rate".to_string(), m.decline_rate)?;
+    unit(
+        || "model.min_foreign_share".to_string(),
+        m.min_foreign_share,
+    )?;
     if m.invest_every_months == 0 {
         return Err(ScenarioError::invalid(
             "model.invest_every_months",
@@ -104,10 +124,10 @@ pub fn validate(s: &Scenario) -> Result {
     unique("categories", s.categories.iter().map(|c| c.name.as_str()))?;
     for c in &s.categories {
         let f = |x: &str| format!("categories.{}.{x}", c.name);
-        positive(&f("program_size_mean"), c.program_size_mean)?;
-        non_negative(&f("program_size_sigma"), c.program_size_sigma)?;
-        non_negative(&f("capex_per_unit"), c.capex_per_unit)?;
-        finite(&f("delivery_span_months"), c.delivery_span_months)?;
+        positive(|| f("program_size_mean"), c.program_size_mean)?;
+        non_negative(|| f("program_size_sigma"), c.program_size_sigma)?;
+        non_negative(|| f("capex_per_unit"), c.capex_per_unit)?;
+        finite(|| f("delivery_span_months"), c.delivery_span_months)?;
         if c.delivery_span_months < 1.0 {
             return Err(ScenarioError::invalid(
                 f("delivery_span_months"),
@@ -144,16 +164,16 @@ pub fn validate(s: &Scenario) -> Result {
     unique("exporters", s.exporters.iter().map(|e| e.name.as_str()))?;
     for e in &s.exporters {
         let f = |x: &str| format!("exporters.{}.{x}", e.name);
-        non_negative(&f("approval_mean_months"), e.approval_mean_months)?;
-        non_negative(&f("approval_cv"), e.approval_cv)?;
-        unit(&f("deny_base"), e.deny_base)?;
+        non_negative(|| f("approval_mean_months"), e.approval_mean_months)?;
+        non_negative(|| f("approval_cv"), e.approval_cv)?;
+        unit(|| f("deny_base"), e.deny_base)?;
         non_negative(
-            &f("export_variant_delay_months"),
+            || f("export_variant_delay_months"),
             e.export_variant_delay_months,
         )?;
         for (c, v) in &e.domestic_demand {
             category_known(&f("domestic_demand"), c)?;
-            non_negative(&f(&format!("domestic_demand.{c}")), *v)?;
+            non_negative(|| f(&format!("domestic_demand.{c}")), *v)?;
         }
     }
     let exporter_known = |field: &str, name: &str| -> Result {
@@ -171,8 +191,8 @@ pub fn validate(s: &Scenario) -> Result {
     for o in &s.suppliers {
         let f = |x: &str| format!("suppliers.{}.{x}", o.name);
         exporter_known(&f("exporter"), &o.exporter)?;
-        finite(&f("cash"), o.cash)?;
-        non_negative(&f("credit_limit"), o.credit_limit)?;
+        finite(|| f("cash"), o.cash)?;
+        non_negative(|| f("credit_limit"), o.credit_limit)?;
         let mut seen = BTreeSet::new();
         for (i, l) in o.lines.iter().enumerate() {
             let g = |x: &str| format!("suppliers.{}.lines[{i}].{x}", o.name);
@@ -186,9 +206,9 @@ pub fn validate(s: &Scenario) -> Result {
                     ),
                 ));
             }
-            non_negative(&g("capacity"), l.capacity)?;
-            unit(&g("quality"), l.quality)?;
-            positive(&g("price_index"), l.price_index)?;
+            non_negative(|| g("capacity"), l.capacity)?;
+            unit(|| g("quality"), l.quality)?;
+            positive(|| g("price_index"), l.price_index)?;
         }
     }
 
@@ -198,11 +218,11 @@ pub fn validate(s: &Scenario) -> Result {
         if a.region.is_empty() {
             return Err(ScenarioError::invalid(f("region"), "missing region"));
         }
-        non_negative(&f("import_budget"), a.import_budget)?;
+        non_negative(|| f("import_budget"), a.import_budget)?;
         let mut sum = 0.0;
         for (c, w) in &a.mix {
             category_known(&f("mix"), c)?;
-            non_negative(&f(&format!("mix.{c}")), *w)?;
+            non_negative(|| f(&format!("mix.{c}")), *w)?;
             sum += w;
         }
         if (sum - 1.0).abs() > 1e-6 {
@@ -219,20 +239,20 @@ pub fn validate(s: &Scenario) -> Result {
             ("beta_alignment", a.beta_alignment),
             ("outside_utility", a.outside_utility),
         ] {
-            finite(&f(x), v)?;
+            finite(|| f(x), v)?;
         }
-        finite(&f("patience"), a.patience)?;
+        finite(|| f("patience"), a.patience)?;
         if a.patience <= 1.0 {
             return Err(ScenarioError::invalid(
                 f("patience"),
                 format!("{} must be > 1", a.patience),
             ));
         }
-        unit(&f("advance_share"), a.advance_share)?;
-        unit(&f("default_alignment"), a.default_alignment)?;
+        unit(|| f("advance_share"), a.advance_share)?;
+        unit(|| f("default_alignment"), a.default_alignment)?;
         for (e, v) in &a.alignment {
             exporter_known(&f("alignment"), e)?;
-            unit(&f(&format!("alignment.{e}")), *v)?;
+            unit(|| f(&format!("alignment.{e}")), *v)?;
         }
     }
 
@@ -244,7 +264,7 @@ pub fn validate(s: &Scenario) -> Result {
                 format!("no ally is in region `{}`", ev.region),
             ));
         }
-        positive(&f("factor"), ev.factor)?;
+        positive(|| f("factor"), ev.factor)?;
         if ev.to_month <= ev.from_month {
             return Err(ScenarioError::invalid(
                 f("to_month"),
@@ -254,18 +274,24 @@ pub fn validate(s: &Scenario) -> Result {
     }
 
     let p = &s.policy;
-    positive("policy.approval_time_factor", p.approval_time_factor)?;
-    non_negative("policy.approval_cv_factor", p.approval_cv_factor)?;
-    finite("policy.factory_subsidy", p.factory_subsidy)?;
+    positive(
+        || "policy.approval_time_factor".to_string(),
+        p.approval_time_factor,
+    )?;
+    non_negative(
+        || "policy.approval_cv_factor".to_string(),
+        p.approval_cv_factor,
+    )?;
+    finite(|| "policy.factory_subsidy".to_string(), p.factory_subsidy)?;
     if !(0.0..1.0).contains(&p.factory_subsidy) {
         return Err(ScenarioError::invalid(
             "policy.factory_subsidy",
             format!("{} is outside [0, 1)", p.factory_subsidy),
         ));
     }
-    unit("policy.export_reserve", p.export_reserve)?;
+    unit(|| "policy.export_reserve".to_string(), p.export_reserve)?;
     positive(
-        "policy.priority_approval_factor",
+        || "policy.priority_approval_factor".to_string(),
         p.priority_approval_factor,
     )?;
     let focal_owner = |field: &str, name: &str| -> Result {
@@ -288,7 +314,7 @@ pub fn validate(s: &Scenario) -> Result {
         let f = |x: &str| format!("policy.new_factories[{i}].{x}");
         focal_owner(&f("owner"), &nf.owner)?;
         category_known(&f("category"), &nf.category)?;
-        non_negative(&f("capacity"), nf.capacity)?;
+        non_negative(|| f("capacity"), nf.capacity)?;
         let has_line = s.suppliers.iter().any(|o| {
             o.name == nf.owner
                 && o.lines
@@ -318,9 +344,9 @@ pub fn validate(s: &Scenario) -> Result {
         let f = |x: &str| format!("policy.low_tier[{i}].{x}");
         focal_owner(&f("owner"), &lt.owner)?;
         category_known(&f("category"), &lt.category)?;
-        unit(&f("quality"), lt.quality)?;
-        positive(&f("price_index"), lt.price_index)?;
-        non_negative(&f("capacity"), lt.capacity)?;
+        unit(|| f("quality"), lt.quality)?;
+        positive(|| f("price_index"), lt.price_index)?;
+        non_negative(|| f("capacity"), lt.capacity)?;
         let exists = s.suppliers.iter().any(|o| {
             o.name == lt.owner
                 && o.lines

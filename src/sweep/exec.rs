@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -336,16 +337,65 @@ pub struct Options {
     pub progress: bool,
 }
 
-/// Points compiled once per chunk, by whichever job needs them first.
+/// Points compiled once per chunk, by the jobs that need them: each job
+/// claims unbuilt points until none are left, so the replicates of a chunk
+/// that start together share the building instead of waiting on one thread.
 struct Chunk {
     points: Range<usize>,
-    built: OnceLock<Built>,
+    next: AtomicUsize,
+    prepared: Vec<OnceLock<Result<Prepared, String>>>,
+    /// Forkable groups, as indices into `prepared`.
+    groups: OnceLock<Vec<Vec<usize>>>,
 }
 
-struct Built {
-    prepared: Vec<Result<Prepared, String>>,
-    /// Forkable groups, as indices into `prepared`.
-    groups: Vec<Vec<usize>>,
+impl Chunk {
+    fn new(points: Range<usize>) -> Chunk {
+        Chunk {
+            prepared: points.clone().map(|_| OnceLock::new()).collect(),
+            points,
+            next: AtomicUsize::new(0),
+            groups: OnceLock::new(),
+        }
+    }
+
+    fn build(
+        &self,
+        sweep: &Sweep,
+        prepare: &PrepareFn,
+    ) -> (Vec<&Result<Prepared, String>>, &[Vec<usize>]) {
+        let one = |i: usize| {
+            let p = self.points.start + i;
+            sweep
+                .scenario(p)
+                .map_err(|e| format!("point {p}: {e}"))
+                .and_then(|s| prepare(&s).map_err(|e| format!("point {p}: {e:#}")))
+        };
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            if i >= self.prepared.len() {
+                break;
+            }
+            self.prepared[i].get_or_init(|| one(i));
+        }
+        // Points another job claimed: wait for them (or build them).
+        let prepared: Vec<&Result<Prepared, String>> = (0..self.prepared.len())
+            .map(|i| self.prepared[i].get_or_init(|| one(i)))
+            .collect();
+        let groups = self.groups.get_or_init(|| {
+            let ok: Vec<usize> = (0..prepared.len())
+                .filter(|&i| prepared[i].is_ok())
+                .collect();
+            let ok_prepared: Vec<Prepared> = ok
+                .iter()
+                .filter_map(|&i| prepared[i].as_ref().ok().cloned())
+                .collect();
+            groups(&ok_prepared)
+                .into_iter()
+                .map(|g| g.into_iter().map(|k| ok[k]).collect())
+                .collect()
+        });
+        (prepared, groups)
+    }
 }
 
 struct Job {
@@ -360,42 +410,14 @@ struct Done {
     index: usize,
     last_of_chunk: bool,
     rows: Vec<(u64, String)>,
-    series: String,
+    series: Vec<(u64, String)>,
     failed: usize,
-}
-
-fn build(sweep: &Sweep, chunk: &Chunk, prepare: &PrepareFn) -> Built {
-    let prepared: Vec<Result<Prepared, String>> = chunk
-        .points
-        .clone()
-        .map(|p| {
-            sweep
-                .scenario(p)
-                .map_err(|e| format!("point {p}: {e}"))
-                .and_then(|s| prepare(&s).map_err(|e| format!("point {p}: {e:#}")))
-        })
-        .collect();
-    let ok: Vec<usize> = (0..prepared.len())
-        .filter(|&i| prepared[i].is_ok())
-        .collect();
-    let ok_prepared: Vec<Prepared> = ok
-        .iter()
-        .filter_map(|&i| prepared[i].as_ref().ok().cloned())
-        .collect();
-    let groups = groups(&ok_prepared)
-        .into_iter()
-        .map(|g| g.into_iter().map(|k| ok[k]).collect())
-        .collect();
-    Built { prepared, groups }
 }
 
 pub type PrepareFn = dyn Fn(&dibsim_core::Scenario) -> Result<Prepared> + Sync;
 
 fn work(sweep: &Sweep, job: &Job, fork: bool, timeseries: bool, prepare: &PrepareFn) -> Done {
-    let built = job
-        .chunk
-        .built
-        .get_or_init(|| build(sweep, &job.chunk, prepare));
+    let (prepared, groups) = job.chunk.build(sweep, prepare);
     let first = job.chunk.points.start;
     let r = job.replicate;
     let mut outs: BTreeMap<usize, Result<Recorder, String>> = BTreeMap::new();
@@ -405,11 +427,11 @@ fn work(sweep: &Sweep, job: &Job, fork: bool, timeseries: bool, prepare: &Prepar
     let wanted = |p: &usize| job.points.binary_search(p).is_ok();
     if fork && sweep.file.common_random_numbers {
         let seed = sweep.seed(first, r);
-        for g in &built.groups {
+        for g in groups {
             let members: Vec<usize> = g.iter().map(|&k| first + k).filter(wanted).collect();
             let preps: Vec<&Prepared> = members
                 .iter()
-                .filter_map(|&p| built.prepared[p - first].as_ref().ok())
+                .filter_map(|&p| prepared[p - first].as_ref().ok())
                 .collect();
             for (p, o) in members.iter().zip(run_group(&preps, seed)) {
                 outs.insert(*p, o.map_err(|e| describe(*p, e)));
@@ -417,7 +439,7 @@ fn work(sweep: &Sweep, job: &Job, fork: bool, timeseries: bool, prepare: &Prepar
         }
     } else {
         for &p in &job.points {
-            if let Ok(prep) = &built.prepared[p - first] {
+            if let Ok(prep) = &prepared[p - first] {
                 outs.insert(
                     p,
                     run_one(prep, sweep.seed(p, r)).map_err(|e| describe(p, e)),
@@ -426,12 +448,12 @@ fn work(sweep: &Sweep, job: &Job, fork: bool, timeseries: bool, prepare: &Prepar
         }
     }
     let mut rows = Vec::with_capacity(job.points.len());
-    let mut series = String::new();
+    let mut series = Vec::new();
     let mut failed = 0;
     for &p in &job.points {
         let out = match outs.remove(&p) {
             Some(o) => o,
-            None => Err(match &built.prepared[p - first] {
+            None => Err(match &prepared[p - first] {
                 Err(e) => e.clone(),
                 Ok(_) => "not run".to_string(),
             }),
@@ -441,7 +463,9 @@ fn work(sweep: &Sweep, job: &Job, fork: bool, timeseries: bool, prepare: &Prepar
         store::encode(&run_row(sweep, p, r, &out), &mut text);
         rows.push((sweep.run_index(p, r), text));
         if let (true, Ok(rec)) = (timeseries, &out) {
-            series_text(sweep, p, r, rec, &mut series);
+            let mut text = String::new();
+            series_text(sweep, p, r, rec, &mut text);
+            series.push((sweep.run_index(p, r), text));
         }
     }
     Done {
@@ -464,24 +488,18 @@ fn chunk_points(sweep: &Sweep) -> usize {
     (budget / sweep.replicates() as usize).clamp(1, 16)
 }
 
-/// The jobs for runs [lo, hi), in run order.
-fn jobs(sweep: &Sweep, lo: u64, hi: u64) -> impl Iterator<Item = Job> + Send + '_ {
+/// The jobs for runs [lo, hi), in run order. Where no prefix can be
+/// shared (`split`), every run is its own job, for the finest load balance.
+fn jobs(sweep: &Sweep, lo: u64, hi: u64, split: bool) -> impl Iterator<Item = Job> + Send + '_ {
     let k = chunk_points(sweep);
     let reps = sweep.replicates();
     let npoints = sweep.points.len();
-    let first_chunk = if reps == 0 {
-        0
-    } else {
-        (lo / reps) as usize / k
-    };
+    let first_chunk = lo.checked_div(reps).unwrap_or(0) as usize / k;
     let mut index = 0;
     (first_chunk..npoints.div_ceil(k))
         .take_while(move |&c| ((c * k) as u64) * reps < hi)
         .flat_map(move |c| {
-            let chunk = Arc::new(Chunk {
-                points: c * k..((c + 1) * k).min(npoints),
-                built: OnceLock::new(),
-            });
+            let chunk = Arc::new(Chunk::new(c * k..((c + 1) * k).min(npoints)));
             let per_rep: Vec<(u32, Vec<usize>)> = (0..reps as u32)
                 .map(|r| {
                     let pts: Vec<usize> = chunk
@@ -495,6 +513,13 @@ fn jobs(sweep: &Sweep, lo: u64, hi: u64) -> impl Iterator<Item = Job> + Send + '
                     (r, pts)
                 })
                 .filter(|(_, pts)| !pts.is_empty())
+                .flat_map(|(r, pts)| {
+                    if split {
+                        pts.into_iter().map(|p| (r, vec![p])).collect()
+                    } else {
+                        vec![(r, pts)]
+                    }
+                })
                 .collect();
             let n = per_rep.len();
             per_rep
@@ -672,57 +697,69 @@ pub fn execute(sweep: &Sweep, opts: &Options, prepare: &PrepareFn) -> Result<Out
     let timeseries = mf.timeseries_schema.is_some();
     let fork = opts.fork;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Done>(64);
-    let mut failed_total = 0u64;
-    let mut ran = 0u64;
-    let result: Result<()> = std::thread::scope(|scope| {
-        scope.spawn(move || {
-            jobs(sweep, lo, hi)
+    // The writer runs on its own thread; the jobs run on the caller's rayon
+    // pool (the global one, or one a benchmark installed).
+    let result: Result<(Journal, Option<Journal>, Progress, u64, u64)> =
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(
+                move || -> Result<(Journal, Option<Journal>, Progress, u64, u64)> {
+                    let mut failed_total = 0u64;
+                    let mut ran = 0u64;
+                    let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
+                    let mut next = 0usize;
+                    let mut chunk_rows: Vec<(u64, String)> = Vec::new();
+                    let mut chunk_series: Vec<(u64, String)> = Vec::new();
+                    let mut chunk_failed = 0usize;
+                    let mut last_sync = Instant::now();
+                    for d in rx {
+                        pending.insert(d.index, d);
+                        while let Some(d) = pending.remove(&next) {
+                            next += 1;
+                            chunk_rows.extend(d.rows);
+                            chunk_series.extend(d.series);
+                            chunk_failed += d.failed;
+                            if !d.last_of_chunk {
+                                continue;
+                            }
+                            chunk_rows.sort_unstable_by_key(|(run, _)| *run);
+                            chunk_series.sort_unstable_by_key(|(run, _)| *run);
+                            // Series first: the runs journal decides what is done.
+                            if let Some(s) = &mut series {
+                                let text: String =
+                                    chunk_series.iter().map(|(_, t)| t.as_str()).collect();
+                                s.append(&text)?;
+                                s.flush()?;
+                            }
+                            let text: String = chunk_rows.iter().map(|(_, t)| t.as_str()).collect();
+                            journal.append(&text)?;
+                            journal.flush()?;
+                            if last_sync.elapsed() > Duration::from_secs(2) {
+                                journal.sync()?;
+                                last_sync = Instant::now();
+                            }
+                            let n = chunk_rows.len() as u64;
+                            ran += n;
+                            failed_total += chunk_failed as u64;
+                            progress.add(n, ran, failed_total as usize);
+                            chunk_rows.clear();
+                            chunk_series.clear();
+                            chunk_failed = 0;
+                        }
+                    }
+                    Ok((journal, series, progress, ran, failed_total))
+                },
+            );
+            jobs(sweep, lo, hi, !(fork && sweep.file.common_random_numbers))
                 .par_bridge()
                 .for_each_with(tx, |tx, job| {
                     // A closed channel means the writer stopped on an error.
                     let _ = tx.send(work(sweep, &job, fork, timeseries, prepare));
                 });
+            writer
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the sweep's writer thread panicked")))
         });
-        let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
-        let mut next = 0usize;
-        let mut chunk_rows: Vec<(u64, String)> = Vec::new();
-        let mut chunk_series = String::new();
-        let mut chunk_failed = 0usize;
-        let mut last_sync = Instant::now();
-        for d in rx {
-            pending.insert(d.index, d);
-            while let Some(d) = pending.remove(&next) {
-                next += 1;
-                chunk_rows.extend(d.rows);
-                chunk_series.push_str(&d.series);
-                chunk_failed += d.failed;
-                if d.last_of_chunk {
-                    chunk_rows.sort_unstable_by_key(|(run, _)| *run);
-                    // Series first: the runs journal decides what is done.
-                    if let Some(s) = &mut series {
-                        s.append(&chunk_series)?;
-                        s.flush()?;
-                    }
-                    let text: String = chunk_rows.iter().map(|(_, t)| t.as_str()).collect();
-                    journal.append(&text)?;
-                    journal.flush()?;
-                    if last_sync.elapsed() > Duration::from_secs(2) {
-                        journal.sync()?;
-                        last_sync = Instant::now();
-                    }
-                    let n = chunk_rows.len() as u64;
-                    ran += n;
-                    failed_total += chunk_failed as u64;
-                    progress.add(n, ran, failed_total as usize);
-                    chunk_rows.clear();
-                    chunk_series.clear();
-                    chunk_failed = 0;
-                }
-            }
-        }
-        Ok(())
-    });
-    result?;
+    let (mut journal, mut series, progress, ran, failed_total) = result?;
     progress.finish();
     if let Some(s) = &mut series {
         s.sync()?;

@@ -378,7 +378,7 @@ impl Sweep {
     }
 
     pub fn scenario(&self, p: usize) -> Result<Scenario, dibsim_core::ScenarioError> {
-        self.base.with(&self.sets(p))
+        self.base.with_fast(&self.base_scenario, &self.sets(p))
     }
 
     /// The command that re-runs one run of this sweep alone.
@@ -539,7 +539,7 @@ fn sample(file: &SweepFile, n: usize) -> Vec<Vec<Value>> {
     let unit: Vec<Vec<f64>> = match file.design {
         Design::Lhs => {
             // One stratum per point on every axis, strata paired at random.
-            let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(file.seed, &[0x4c48_53]));
+            let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(file.seed, &[0x004c_4853]));
             let mut cols: Vec<Vec<f64>> = Vec::with_capacity(d);
             for _ in 0..d {
                 let mut strata: Vec<usize> = (0..n).collect();
@@ -556,7 +556,7 @@ fn sample(file: &SweepFile, n: usize) -> Vec<Vec<Value>> {
                 .collect()
         }
         _ => {
-            let scramble = derive_seed(file.seed, &[0x50_4249]) as u32;
+            let scramble = derive_seed(file.seed, &[0x0050_4249]) as u32;
             (0..n)
                 .map(|i| {
                     (0..d)
@@ -737,6 +737,32 @@ mod tests {
         assert!(Shard::parse("3/2").is_err());
         assert!(Shard::parse("0/0").is_err());
         assert_eq!(Shard::parse("1/4").unwrap(), Shard { index: 1, count: 4 });
+    }
+
+    #[test]
+    fn fast_point_building_equals_the_full_resolve() {
+        let base = crate::loader::compose_file("baseline").unwrap();
+        let scenario = base.with(&[]).unwrap();
+        let sets = [
+            ("policy.approval_time_factor".to_string(), Value::Float(0.5)),
+            (
+                "exporters.France.approval_mean_months".to_string(),
+                Value::Float(3.0),
+            ),
+            ("model.margin".to_string(), Value::Float(0.2)),
+        ];
+        for n in 0..=sets.len() {
+            let s = &sets[..n];
+            assert_eq!(base.with_fast(&scenario, s).unwrap(), base.with(s).unwrap());
+        }
+        let bad = [(
+            "policy.approval_time_factor".to_string(),
+            Value::Float(-1.0),
+        )];
+        assert_eq!(
+            base.with_fast(&scenario, &bad).unwrap_err().to_string(),
+            base.with(&bad).unwrap_err().to_string()
+        );
     }
 
     #[test]

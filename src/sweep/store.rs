@@ -307,6 +307,7 @@ fn arrow_schema(schema: &Schema) -> Arc<ArrowSchema> {
 
 /// Where finished rows go: a Parquet file or a CSV file, written under a
 /// temporary name and renamed by [`Sink::finish`].
+#[allow(clippy::large_enum_variant)] // one per output file
 pub enum Sink {
     Parquet {
         writer: ArrowWriter<File>,

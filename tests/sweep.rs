@@ -1,0 +1,485 @@
+//! End-to-end tests of `dibsim sweep` and `dibsim merge` on the real binary:
+//! determinism across thread counts, resume after SIGKILL, shards and merge,
+//! re-running one run alone, and refusals of bad sweep files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const SMALL: &str = "tests/fixtures/sweeps/small.toml";
+
+fn dibsim_raw(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dibsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run dibsim")
+}
+
+fn dibsim(args: &[&str]) -> Output {
+    let out = dibsim_raw(args);
+    assert!(
+        out.status.success(),
+        "dibsim {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn text(p: &Path) -> String {
+    String::from_utf8(read(p)).unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A sweep file beside the fixtures, with `replicates` changed.
+fn with_replicates(dir: &Path, reps: u32) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(SMALL);
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/levers/base.toml");
+    let t = std::fs::read_to_string(&src)
+        .unwrap()
+        .replace("replicates = 3", &format!("replicates = {reps}"))
+        .replace("../levers/base.toml", base.to_str().unwrap());
+    let p = dir.join(format!("small-{reps}.toml"));
+    std::fs::write(&p, t).unwrap();
+    p
+}
+
+#[test]
+fn one_and_two_threads_give_identical_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["csv", "parquet"] {
+        let a = dir.path().join(format!("a-{format}"));
+        let b = dir.path().join(format!("b-{format}"));
+        dibsim(&[
+            "--threads",
+            "1",
+            "sweep",
+            SMALL,
+            "--out",
+            s(&a),
+            "--format",
+            format,
+            "-q",
+        ]);
+        dibsim(&[
+            "--threads",
+            "2",
+            "sweep",
+            SMALL,
+            "--out",
+            s(&b),
+            "--format",
+            format,
+            "-q",
+        ]);
+        let runs = format!("runs.{format}");
+        assert!(
+            read(&a.join(&runs)) == read(&b.join(&runs)),
+            "{runs} differs"
+        );
+        assert_eq!(read(&a.join("points.csv")), read(&b.join("points.csv")));
+    }
+    // 8 points x 3 replicates, one row each, sorted by run, all ok.
+    let csv = text(&dir.path().join("a-csv/runs.csv"));
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 24);
+    for (i, r) in rows.iter().enumerate() {
+        assert!(r.starts_with(&format!("{i},{},{},", i / 3, i % 3)), "{r}");
+        assert!(r.contains(",ok,"), "{r}");
+    }
+    let header = csv.lines().next().unwrap();
+    assert!(header.starts_with(
+        "run,point,replicate,seed,status,error,policy.approval_time_factor,exporters.Beta.approval_mean_months,policy.export_reserve,share_alpha_2026_2030,"
+    ));
+    // Common random numbers: replicate r has one seed at every point.
+    let seeds: Vec<Vec<&str>> = rows.iter().map(|r| r.split(',').collect()).collect();
+    for r in &seeds {
+        assert_eq!(r[3], seeds[r[2].parse::<usize>().unwrap()][3]);
+    }
+    // The parameter does its work: a faster approval raises Alpha's share.
+    let points = text(&dir.path().join("a-csv/points.csv"));
+    let share = |p: usize| -> f64 {
+        points
+            .lines()
+            .nth(p + 1)
+            .unwrap()
+            .split(',')
+            .nth(6)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(share(4) > share(0), "{} vs {}", share(4), share(0));
+}
+
+#[test]
+fn forked_and_unforked_sweeps_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("fork");
+    let b = dir.path().join("nofork");
+    dibsim(&["sweep", SMALL, "--out", s(&a), "--format", "csv", "-q"]);
+    dibsim(&[
+        "sweep",
+        SMALL,
+        "--out",
+        s(&b),
+        "--format",
+        "csv",
+        "-q",
+        "--no-fork",
+    ]);
+    assert_eq!(read(&a.join("runs.csv")), read(&b.join("runs.csv")));
+}
+
+#[test]
+fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
+    let dir = tempfile::tempdir().unwrap();
+    // Enough runs that the kill lands mid-sweep.
+    let file = with_replicates(dir.path(), 150);
+    let full = dir.path().join("full");
+    dibsim(&["sweep", s(&file), "--out", s(&full), "-q"]);
+    let killed = dir.path().join("killed");
+    let journal = killed.join("runs.partial.csv");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dibsim"))
+        .args(["sweep", s(&file), "--out", s(&killed), "-q"])
+        .spawn()
+        .unwrap();
+    // Kill once some rows, but not all, are on disk.
+    let t0 = Instant::now();
+    loop {
+        let rows = std::fs::read_to_string(&journal)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if rows > 100 || t0.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let kept = text(&journal).lines().count() - 1;
+    assert!(kept > 0 && kept < 1200, "killed after {kept} of 1200 runs");
+    assert!(!killed.join("runs.parquet").exists());
+    // Without --resume the folder is refused, not overwritten.
+    let refused = dibsim_raw(&["sweep", s(&file), "--out", s(&killed), "-q"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--resume"));
+    let out = dibsim(&["sweep", s(&file), "--out", s(&killed), "--resume", "-q"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(&format!("ran {} run(s)", 1200 - kept)) || said.contains("already"),
+        "{said}"
+    );
+    assert_eq!(
+        read(&full.join("runs.parquet")),
+        read(&killed.join("runs.parquet"))
+    );
+    assert_eq!(
+        read(&full.join("points.csv")),
+        read(&killed.join("points.csv"))
+    );
+    assert!(!journal.exists());
+    // Resuming a finished sweep runs nothing.
+    let again = dibsim(&["sweep", s(&file), "--out", s(&killed), "--resume", "-q"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already complete"));
+}
+
+#[test]
+fn a_torn_journal_line_is_dropped_and_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    dibsim(&["sweep", SMALL, "--out", s(&full), "--format", "csv", "-q"]);
+    // Fake a kill mid-write: the journal holds 10 rows and half of the 11th.
+    let torn = dir.path().join("torn");
+    std::fs::create_dir(&torn).unwrap();
+    std::fs::copy(full.join("manifest.json"), torn.join("manifest.json")).unwrap();
+    let all = text(&full.join("runs.csv"));
+    let lines: Vec<&str> = all.lines().collect();
+    let mut partial: String = lines[..11].iter().map(|l| format!("{l}\n")).collect();
+    partial.push_str(&lines[11][..lines[11].len() / 2]);
+    std::fs::write(torn.join("runs.partial.csv"), partial).unwrap();
+    dibsim(&[
+        "sweep",
+        SMALL,
+        "--out",
+        s(&torn),
+        "--format",
+        "csv",
+        "--resume",
+        "-q",
+    ]);
+    assert_eq!(all, text(&torn.join("runs.csv")));
+}
+
+#[test]
+fn shards_merge_into_the_unsharded_sweep_and_gaps_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    dibsim(&[
+        "sweep",
+        "tests/fixtures/sweeps/series.toml",
+        "--out",
+        s(&full),
+        "-q",
+    ]);
+    let shard = |i: usize| dir.path().join(format!("shard-{i}"));
+    for i in 0..3 {
+        let spec = format!("{i}/3");
+        dibsim(&[
+            "sweep",
+            "tests/fixtures/sweeps/series.toml",
+            "--out",
+            s(&shard(i)),
+            "--shard",
+            &spec,
+            "-q",
+        ]);
+    }
+    // Incomplete: shard 1 is missing. Runs 8-15 of 24 were its slice.
+    let partial = dir.path().join("partial");
+    let out = dibsim_raw(&["merge", s(&shard(2)), s(&shard(0)), "--out", s(&partial)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("missing 8 run(s): 8-15 (shard 1/3)"), "{err}");
+    assert!(!partial.join("runs.parquet").exists() && !partial.join("points.csv").exists());
+    // Duplicates are named too.
+    let dup = dir.path().join("dup");
+    let out = dibsim_raw(&[
+        "merge",
+        s(&shard(0)),
+        s(&shard(0)),
+        s(&shard(1)),
+        s(&shard(2)),
+        "--out",
+        s(&dup),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("8 duplicate run(s): 0, 1, 2"));
+    // Complete, in any order: identical to the unsharded sweep.
+    let merged = dir.path().join("merged");
+    dibsim(&[
+        "merge",
+        s(&shard(2)),
+        s(&shard(0)),
+        s(&shard(1)),
+        "--out",
+        s(&merged),
+    ]);
+    for f in ["runs.parquet", "points.csv", "timeseries.parquet"] {
+        assert!(read(&full.join(f)) == read(&merged.join(f)), "{f} differs");
+    }
+    // A shard of another sweep is refused.
+    let other = dir.path().join("other");
+    dibsim(&["sweep", SMALL, "--out", s(&other), "--shard", "1/3", "-q"]);
+    let out = dibsim_raw(&[
+        "merge",
+        s(&shard(0)),
+        s(&other),
+        "--out",
+        s(&dir.path().join("mixed")),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another sweep"));
+}
+
+#[test]
+fn one_run_of_a_sweep_is_reproduced_by_dibsim_run_with_its_seed_and_sets() {
+    let dir = tempfile::tempdir().unwrap();
+    let sw = dir.path().join("sw");
+    dibsim(&[
+        "sweep",
+        "tests/fixtures/sweeps/series.toml",
+        "--out",
+        s(&sw),
+        "--format",
+        "csv",
+        "-q",
+    ]);
+    let runs = text(&sw.join("runs.csv"));
+    let header: Vec<&str> = runs.lines().next().unwrap().split(',').collect();
+    // Run 17: point 5, replicate 2.
+    let row: Vec<&str> = runs.lines().nth(18).unwrap().split(',').collect();
+    assert_eq!((row[0], row[1], row[2]), ("17", "5", "2"));
+    let seed = row[3];
+    let mut args = vec![
+        "run".to_string(),
+        "tests/fixtures/levers/base.toml".into(),
+        "--seed".into(),
+        seed.into(),
+    ];
+    for (name, value) in header.iter().zip(&row).skip(6).take(3) {
+        args.push("--set".into());
+        args.push(format!("{name}={value}"));
+    }
+    let one = dir.path().join("one");
+    args.extend(["--out".into(), s(&one).into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    dibsim(&args);
+    // Its monthly series equals the sweep's rows of run 17, field for field.
+    let series = text(&sw.join("timeseries.csv"));
+    let from_sweep: Vec<String> = series
+        .lines()
+        .filter(|l| l.starts_with("17,5,2,"))
+        .map(|l| l.splitn(4, ',').nth(3).unwrap().to_string())
+        .collect();
+    let alone: Vec<String> = text(&one.join("timeseries.csv"))
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    assert!(!alone.is_empty());
+    assert_eq!(from_sweep, alone);
+    // And the kept share metric equals the share `run` reports for 2025-2029.
+    let summary: serde_json::Value =
+        serde_json::from_str(&text(&one.join("summary.json"))).unwrap();
+    let share = summary["shares"]["2025-2029"]["Alpha"].as_f64().unwrap();
+    let col = header
+        .iter()
+        .position(|h| *h == "share_alpha_2025_2029")
+        .unwrap();
+    assert_eq!(row[col].parse::<f64>().unwrap(), share);
+}
+
+#[test]
+fn sampled_designs_cover_their_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lhs");
+    dibsim(&[
+        "sweep",
+        "tests/fixtures/sweeps/lhs.toml",
+        "--out",
+        s(&out),
+        "--format",
+        "csv",
+        "-q",
+    ]);
+    let points = text(&out.join("points.csv"));
+    let xs: Vec<f64> = points
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(xs.len(), 6);
+    // One point in each sixth of [0.25, 1].
+    let mut strata: Vec<usize> = xs.iter().map(|x| ((x - 0.25) / 0.125) as usize).collect();
+    strata.sort();
+    assert_eq!(strata, (0..6).collect::<Vec<_>>());
+    // Without common random numbers every run has its own seed.
+    let runs = text(&out.join("runs.csv"));
+    let mut seeds: Vec<&str> = runs
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
+    seeds.sort();
+    seeds.dedup();
+    assert_eq!(seeds.len(), 12);
+}
+
+#[test]
+fn dry_run_counts_runs_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dry");
+    let o = dibsim(&[
+        "sweep",
+        SMALL,
+        "--dry-run",
+        "--shard",
+        "1/4",
+        "--out",
+        s(&out),
+    ]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("8 point(s) x 3 replicate(s) = 24 runs"),
+        "{said}"
+    );
+    assert!(said.contains("runs 6 (6..12)"), "{said}");
+    assert!(said.contains("estimated time"), "{said}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn bad_sweep_files_are_refused_with_the_problem_named() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "bad_unknown_path",
+            &["policy.approval_speed", "unknown field"],
+        ),
+        (
+            "bad_unknown_element",
+            &["exporters.Gamma", "no element named `Gamma`"],
+        ),
+        (
+            "bad_empty_axis",
+            &["policy.approval_time_factor", "`values` is empty"],
+        ),
+        ("bad_reversed_bounds", &["bounds [1, 0.25] are reversed"]),
+        ("bad_reversed_range", &["range from 1 to 0.5 is reversed"]),
+        ("bad_zero_replicates", &["`replicates` must be at least 1"]),
+        ("bad_unknown_key", &["unknown field `replicate`"]),
+        ("bad_unknown_metric", &["unknown metric `market_share`"]),
+        (
+            "bad_bad_value",
+            &["policy.approval_time_factor", "-2", "must be > 0"],
+        ),
+        ("bad_zip_lengths", &["equal length"]),
+        ("bad_missing_base", &["nowhere.toml", "no such file"]),
+        ("bad_window", &["window [2030, 2050] is outside"]),
+    ];
+    for (name, needles) in cases {
+        let file = format!("tests/fixtures/sweeps/{name}.toml");
+        let out = dibsim_raw(&["sweep", &file, "--dry-run"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name} was accepted");
+        assert!(err.contains(&file), "{name}: file not named: {err}");
+        for n in *needles {
+            assert!(err.contains(n), "{name}: `{n}` not in: {err}");
+        }
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+    for (shard, needle) in [
+        ("3/2", "I must be below N"),
+        ("1", "expected I/N"),
+        ("0/0", "N must be at least 1"),
+    ] {
+        let out = dibsim_raw(&["sweep", SMALL, "--shard", shard, "--dry-run"]);
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(needle),
+            "{shard}"
+        );
+    }
+    let out = dibsim_raw(&["sweep", "tests/fixtures/sweeps/nowhere.toml"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read sweep file"));
+}
+
+#[test]
+fn resume_refuses_a_folder_of_another_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    dibsim(&["sweep", SMALL, "--out", s(&out), "-q"]);
+    let o = dibsim_raw(&[
+        "sweep",
+        "tests/fixtures/sweeps/lhs.toml",
+        "--out",
+        s(&out),
+        "--resume",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("holds another sweep"));
+    let o = dibsim_raw(&[
+        "merge",
+        s(&dir.path().join("nothing")),
+        "--out",
+        s(&dir.path().join("m")),
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a sweep output folder"));
+}
