@@ -91,12 +91,15 @@ def main():
     manifest = json.loads((d / "manifest.json").read_text()) if (d / "manifest.json").is_file() else {}
     axes = [a["path"] for a in manifest.get("axes", []) if a["path"] in runs.columns]
     axes = axes or [c for c in runs.columns if "." in c]
+    # The US share if kept, else the first exporter's share (a test world's focal exporter).
     share_cols = [c for c in runs.columns if c.startswith("share_united_states_")]
+    share_cols = share_cols or [c for c in runs.columns if c.startswith("share_")]
     if not share_cols:
-        fail(f"{path} has no share_united_states_* column")
+        fail(f"{path} has no share_* column (add \"share\" to [output] metrics)")
     share = share_cols[0]
     years = "-".join(share.split("_")[-2:])  # share_united_states_2026_2035 -> 2026-2035
-    label = f"US share of arms exports, {years} (%)"
+    who = "US" if share.startswith("share_united_states_") else share[len("share_"):-10].replace("_", " ").title()
+    label = f"{who} share of arms exports, {years} (%)"
 
     # Per point: mean, sd and 95% CI of the mean over the ok replicates.
     ok = runs.filter(pl.col("status") == "ok")
@@ -144,7 +147,7 @@ def main():
         ax.legend()
         ax.grid(alpha=0.3)
         n = f"{s['n'].min()}" if s["n"].min() == s["n"].max() else f"{s['n'].min()}-{s['n'].max()}"
-        ax.set_title(f"US share of arms exports vs {x}\n(mean and 95% CI over {n} replicates per point)")
+        ax.set_title(f"{who} share of arms exports vs {x}\n(mean and 95% CI over {n} replicates per point)")
     else:  # heat map of the mean over the first two axes (averaging over any others)
         x, y = axes[:2]
         g = stats.group_by(x, y).agg(pl.col("mean").mean())
@@ -162,7 +165,7 @@ def main():
         ax.set_ylabel(y)
         fig.colorbar(im, ax=ax, label=label)
         rest = f", averaged over {', '.join(axes[2:])}" if len(axes) > 2 else ""
-        ax.set_title(f"Mean US share of arms exports, {years}{rest}")
+        ax.set_title(f"Mean {who} share of arms exports, {years}{rest}")
     fig.savefig(out, dpi=150)
     print(f"wrote {out}")
 
