@@ -75,6 +75,18 @@ pub struct ProcurementBatch<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BehaviourFault {
     pub message: String,
+    /// The requirement or line (index in the batch) it failed on, if one:
+    /// the run's error then names that agent.
+    pub item: Option<usize>,
+}
+
+impl BehaviourFault {
+    pub fn new(message: impl Into<String>) -> BehaviourFault {
+        BehaviourFault {
+            message: message.into(),
+            item: None,
+        }
+    }
 }
 
 /// MODEL.md step 5: which offer each requirement takes.

@@ -84,10 +84,9 @@ struct AllyState {
     returned: Vec<Need>,
     /// This month's requirements.
     needs: Vec<Need>,
-    /// Scratch buffers reused every month (no allocation in the hot path).
+    /// Scratch buffers of the parallel path, reused every month.
     reqs: Vec<ReqView>,
     offers: Vec<Offer>,
-    choices: Vec<i32>,
     /// Open orders with nothing produced, in placement order (step 8).
     open: Vec<u32>,
     /// theta used this month, events applied.
@@ -188,6 +187,202 @@ pub struct World {
     recorder: Recorder,
     /// This month's metrics, reused every month.
     rows: Vec<ExporterMonth>,
+    /// This month's requirements and offers, reused every month.
+    month_batch: MonthBatch,
+    /// Investment scratch buffers, reused.
+    invest_views: Vec<LineView>,
+    invest_tranches: Vec<f64>,
+}
+
+/// Steps 1, 4 and the offers of step 5 for ally `i`: its threat, its
+/// requirements (appended to `reqs`) and the offers each gets (appended to
+/// `offers`, with `offer_start` counted from `base`). Every draw comes from
+/// the ally's own stream, so the order allies are prepared in does not matter.
+#[allow(clippy::too_many_arguments)]
+fn prepare_ally(
+    cfg: &Compiled,
+    quotes: &[Quote],
+    reputation: &[f64],
+    first: bool,
+    partners_on: bool,
+    t: i32,
+    i: usize,
+    ally: &mut AllyState,
+    reqs: &mut Vec<ReqView>,
+    offers: &mut Vec<Offer>,
+    base: u32,
+) {
+    let ap = &cfg.allies[i];
+    // Step 1: threat.
+    if !first {
+        let eps: f64 = ally.rng.sample(StandardNormal);
+        ally.log_threat = cfg.scenario.model.threat_persistence * ally.log_threat
+            + cfg.scenario.model.threat_sd * eps;
+    }
+    let mut threat = ally.log_threat.exp();
+    for &(r, f, from, to) in &cfg.events {
+        if r == ap.region && t >= from && t < to {
+            threat *= f;
+        }
+    }
+    ally.threat = threat;
+    // Step 4: requirements; those that came back go first.
+    ally.needs.clear();
+    ally.needs.append(&mut ally.returned);
+    let lambda = ap.import_budget * threat / (12.0 * ap.mean_size);
+    if lambda > 0.0 {
+        let n = poisson(&mut ally.rng, lambda);
+        for _ in 0..n {
+            let u: f64 = ally.rng.gen();
+            let c = ap
+                .mix_cdf
+                .iter()
+                .position(|&x| u < x)
+                .unwrap_or(ap.mix_cdf.len() - 1);
+            let cp = &cfg.categories[c];
+            let z: f64 = ally.rng.sample(StandardNormal);
+            ally.needs.push(Need {
+                category: c as u16,
+                size: (cp.size_mu + cp.size_sigma * z).exp(),
+                excluded: 0,
+            });
+        }
+    }
+    // Step 5: the offers for each requirement (the behaviour chooses later).
+    let partner = partners_on && ap.priority_partner;
+    for need in &ally.needs {
+        let start = offers.len() as u32 - base;
+        for &li in &cfg.lines_by_category[need.category as usize] {
+            let q = &quotes[li as usize];
+            if !q.live {
+                continue;
+            }
+            let lp = &cfg.lines[li as usize];
+            let e = lp.exporter;
+            let a = ap.alignment[e];
+            if a <= 0.0 || need.excluded & (1u64 << e) != 0 {
+                continue;
+            }
+            let focal_partner = partner && e == cfg.focal;
+            let (head, spread) = if focal_partner {
+                (q.head_priority, q.spread_priority)
+            } else {
+                (q.head, q.spread)
+            };
+            let span = cfg.categories[lp.category].span;
+            let wait = head + (need.size / q.foreign_capacity).max(span) + q.build;
+            offers.push(Offer {
+                line: li,
+                exporter: e as u32,
+                quality: lp.quality,
+                price_index: lp.price_index,
+                wait_months: wait,
+                spread_months: spread,
+                alignment: a,
+                reputation: reputation[e],
+                draw: open_unit(&mut ally.rng),
+            });
+        }
+        reqs.push(ReqView {
+            ally: i as u32,
+            category: need.category as u32,
+            size: need.size,
+            threat,
+            outside_draw: open_unit(&mut ally.rng),
+            offer_start: start,
+            offer_count: offers.len() as u32 - base - start,
+        });
+    }
+}
+
+/// "allies A to B" for a fault no single requirement caused.
+fn batch_allies(cfg: &Compiled, reqs: &[ReqView]) -> String {
+    match (reqs.first(), reqs.last()) {
+        (Some(a), Some(b)) if a.ally != b.ally => format!(
+            "the batch of allies {} to {}",
+            cfg.scenario.allies[a.ally as usize].name, cfg.scenario.allies[b.ally as usize].name
+        ),
+        (Some(a), _) => cfg.scenario.allies[a.ally as usize].name.clone(),
+        _ => "an empty batch".into(),
+    }
+}
+
+/// One month's requirements and offers of every ally, in ally order, cut
+/// into batches of consecutive allies that share a procurement behaviour:
+/// each batch is one call, and its buffers are slices of these, so nothing
+/// is copied on the way to a behaviour (or a plugin).
+#[derive(Debug, Clone, Default)]
+struct MonthBatch {
+    reqs: Vec<ReqView>,
+    offers: Vec<Offer>,
+    choices: Vec<i32>,
+    /// Per ally: (first requirement, count).
+    ally_reqs: Vec<(u32, u32)>,
+    /// Per ally: where its batch's offers start (its `offer_start`s count
+    /// from there).
+    ally_offer_base: Vec<u32>,
+    batches: Vec<BatchSpan>,
+    open_slot: Option<u16>,
+    open_reqs: u32,
+    open_offers: u32,
+}
+
+#[derive(Debug, Clone)]
+struct BatchSpan {
+    slot: u16,
+    reqs: std::ops::Range<u32>,
+    offers: std::ops::Range<u32>,
+}
+
+impl MonthBatch {
+    fn clear(&mut self) {
+        self.reqs.clear();
+        self.offers.clear();
+        self.choices.clear();
+        self.ally_reqs.clear();
+        self.ally_offer_base.clear();
+        self.batches.clear();
+        self.open_slot = None;
+        self.open_reqs = 0;
+        self.open_offers = 0;
+    }
+
+    fn batch_offer_start(&self) -> u32 {
+        self.open_offers
+    }
+
+    /// Starts ally i's requirements, opening a new batch if its behaviour
+    /// differs from the previous ally's.
+    fn open(&mut self, i: usize, slot: u16) {
+        if self.open_slot != Some(slot) {
+            self.finish();
+            self.open_slot = Some(slot);
+            self.open_reqs = self.reqs.len() as u32;
+            self.open_offers = self.offers.len() as u32;
+        }
+        debug_assert_eq!(self.ally_reqs.len(), i);
+        self.ally_reqs.push((self.reqs.len() as u32, 0));
+        self.ally_offer_base.push(self.open_offers);
+    }
+
+    fn close_ally(&mut self, i: usize) {
+        let start = self.ally_reqs[i].0;
+        self.ally_reqs[i].1 = self.reqs.len() as u32 - start;
+    }
+
+    /// Closes the open batch (an empty one is dropped).
+    fn finish(&mut self) {
+        if let Some(slot) = self.open_slot.take() {
+            let reqs = self.open_reqs..self.reqs.len() as u32;
+            if !reqs.is_empty() {
+                self.batches.push(BatchSpan {
+                    slot,
+                    reqs,
+                    offers: self.open_offers..self.offers.len() as u32,
+                });
+            }
+        }
+    }
 }
 
 impl World {
@@ -208,7 +403,6 @@ impl World {
                 needs: Vec::new(),
                 reqs: Vec::new(),
                 offers: Vec::new(),
-                choices: Vec::new(),
                 open: Vec::new(),
                 threat: 1.0,
             })
@@ -253,6 +447,9 @@ impl World {
             region_acc: vec![0.0; cfg.regions.len()],
             recorder,
             rows: vec![ExporterMonth::default(); nexp],
+            month_batch: MonthBatch::default(),
+            invest_views: Vec::new(),
+            invest_tranches: Vec::new(),
             behaviours,
             cfg,
         })
@@ -493,156 +690,120 @@ impl World {
         let first = t == -cfg.warmup;
         let partners_on = self.partners_active(cfg.focal, t);
         let behaviours = &self.behaviours;
-        let tastes = &cfg.tastes;
-        let run_one = |(i, ally): (usize, &mut AllyState)| -> Result<(), RunError> {
-            let ap = &cfg.allies[i];
-            // Step 1: threat.
-            if !first {
-                let eps: f64 = ally.rng.sample(StandardNormal);
-                ally.log_threat = cfg.scenario.model.threat_persistence * ally.log_threat
-                    + cfg.scenario.model.threat_sd * eps;
-            }
-            let mut threat = ally.log_threat.exp();
-            for &(r, f, from, to) in &cfg.events {
-                if r == ap.region && t >= from && t < to {
-                    threat *= f;
-                }
-            }
-            ally.threat = threat;
-            // Step 4: requirements; those that came back go first.
-            ally.needs.clear();
-            ally.needs.append(&mut ally.returned);
-            let lambda = ap.import_budget * threat / (12.0 * ap.mean_size);
-            if lambda > 0.0 {
-                let n = poisson(&mut ally.rng, lambda);
-                for _ in 0..n {
-                    let u: f64 = ally.rng.gen();
-                    let c = ap
-                        .mix_cdf
-                        .iter()
-                        .position(|&x| u < x)
-                        .unwrap_or(ap.mix_cdf.len() - 1);
-                    let cp = &cfg.categories[c];
-                    let z: f64 = ally.rng.sample(StandardNormal);
-                    ally.needs.push(Need {
-                        category: c as u16,
-                        size: (cp.size_mu + cp.size_sigma * z).exp(),
-                        excluded: 0,
-                    });
-                }
-            }
-            // Step 5: offers for each requirement, then the behaviour chooses.
-            ally.reqs.clear();
-            ally.offers.clear();
-            ally.choices.clear();
-            if ally.needs.is_empty() {
-                return Ok(());
-            }
-            let partner = partners_on && ap.priority_partner;
-            for need in &ally.needs {
-                let start = ally.offers.len() as u32;
-                for &li in &cfg.lines_by_category[need.category as usize] {
-                    let q = &quotes[li as usize];
-                    if !q.live {
-                        continue;
-                    }
-                    let lp = &cfg.lines[li as usize];
-                    let e = lp.exporter;
-                    let a = ap.alignment[e];
-                    if a <= 0.0 || need.excluded & (1u64 << e) != 0 {
-                        continue;
-                    }
-                    let focal_partner = partner && e == cfg.focal;
-                    let (head, spread) = if focal_partner {
-                        (q.head_priority, q.spread_priority)
-                    } else {
-                        (q.head, q.spread)
-                    };
-                    let span = cfg.categories[lp.category].span;
-                    let wait = head + (need.size / q.foreign_capacity).max(span) + q.build;
-                    ally.offers.push(Offer {
-                        line: li,
-                        exporter: e as u32,
-                        quality: lp.quality,
-                        price_index: lp.price_index,
-                        wait_months: wait,
-                        spread_months: spread,
-                        alignment: a,
-                        reputation: reputation[e],
-                        draw: open_unit(&mut ally.rng),
-                    });
-                }
-                ally.reqs.push(ReqView {
-                    ally: i as u32,
-                    category: need.category as u32,
-                    size: need.size,
-                    threat,
-                    outside_draw: open_unit(&mut ally.rng),
-                    offer_start: start,
-                    offer_count: ally.offers.len() as u32 - start,
-                });
-            }
-            ally.choices.resize(ally.reqs.len(), OUTSIDE);
-            let slot = behaviours.ally_procurement[i] as usize;
-            let behaviour = &behaviours.procurement[slot];
-            let batch = ProcurementBatch {
-                month: t,
-                tastes,
-                requirements: &ally.reqs,
-                offers: &ally.offers,
-            };
-            behaviour
-                .choose(&batch, &mut ally.choices)
-                .map_err(|f| RunError::Behaviour {
-                    behaviour: behaviour.name().to_string(),
-                    slot: "ally procurement",
-                    agent: cfg.scenario.allies[i].name.clone(),
-                    month: t,
-                    message: f.message,
-                })?;
-            for (k, &c) in ally.choices.iter().enumerate() {
-                let r = &ally.reqs[k];
-                if c != OUTSIDE && (c < 0 || c as u32 >= r.offer_count) {
-                    return Err(RunError::Behaviour {
-                        behaviour: behaviour.name().to_string(),
-                        slot: "ally procurement",
-                        agent: cfg.scenario.allies[i].name.clone(),
-                        month: t,
-                        message: format!(
-                            "requirement {k} chose offer {c}, but it has {} offers (valid: -1 for none, 0..{})",
-                            r.offer_count, r.offer_count
-                        ),
-                    });
-                }
-            }
-            Ok(())
+        let slots = &behaviours.ally_procurement;
+        let mb = &mut self.month_batch;
+        mb.clear();
+        let prepare = |i: usize,
+                       ally: &mut AllyState,
+                       reqs: &mut Vec<ReqView>,
+                       offers: &mut Vec<Offer>,
+                       base: u32| {
+            prepare_ally(
+                cfg,
+                quotes,
+                reputation,
+                first,
+                partners_on,
+                t,
+                i,
+                ally,
+                reqs,
+                offers,
+                base,
+            )
         };
         if self.allies.len() >= PARALLEL_ALLIES {
             use rayon::prelude::*;
-            // Collected so that the reported fault is the lowest ally's,
-            // whatever the scheduling.
-            let results: Vec<Result<(), RunError>> = self
-                .allies
+            // Each ally into its own scratch buffers, in parallel; then
+            // copied in ally order, so the batches do not depend on the
+            // scheduling.
+            self.allies
                 .par_iter_mut()
                 .enumerate()
-                .map(run_one)
-                .collect();
-            results.into_iter().collect()
+                .for_each(|(i, ally)| {
+                    let (mut reqs, mut offers) = (
+                        std::mem::take(&mut ally.reqs),
+                        std::mem::take(&mut ally.offers),
+                    );
+                    reqs.clear();
+                    offers.clear();
+                    prepare(i, ally, &mut reqs, &mut offers, 0);
+                    ally.reqs = reqs;
+                    ally.offers = offers;
+                });
+            for (i, ally) in self.allies.iter().enumerate() {
+                mb.open(i, slots[i]);
+                let shift = mb.offers.len() as u32 - mb.batch_offer_start();
+                mb.reqs.extend(ally.reqs.iter().map(|r| ReqView {
+                    offer_start: r.offer_start + shift,
+                    ..*r
+                }));
+                mb.offers.extend_from_slice(&ally.offers);
+                mb.close_ally(i);
+            }
         } else {
-            self.allies.iter_mut().enumerate().try_for_each(run_one)
+            for (i, ally) in self.allies.iter_mut().enumerate() {
+                mb.open(i, slots[i]);
+                let base = mb.batch_offer_start();
+                prepare(i, ally, &mut mb.reqs, &mut mb.offers, base);
+                mb.close_ally(i);
+            }
         }
+        mb.finish();
+        // Step 5: one call per batch of consecutive allies sharing a behaviour.
+        mb.choices.resize(mb.reqs.len(), OUTSIDE);
+        for b in &mb.batches {
+            let behaviour = &behaviours.procurement[b.slot as usize];
+            let (r, o) = (
+                b.reqs.start as usize..b.reqs.end as usize,
+                b.offers.start as usize..b.offers.end as usize,
+            );
+            let batch = ProcurementBatch {
+                month: t,
+                tastes: &cfg.tastes,
+                requirements: &mb.reqs[r.clone()],
+                offers: &mb.offers[o],
+            };
+            let fault = |item: Option<usize>, message: String| RunError::Behaviour {
+                behaviour: behaviour.name().to_string(),
+                slot: "ally procurement",
+                agent: match item.and_then(|k| batch.requirements.get(k)) {
+                    Some(req) => cfg.scenario.allies[req.ally as usize].name.clone(),
+                    None => batch_allies(cfg, batch.requirements),
+                },
+                month: t,
+                message,
+            };
+            behaviour
+                .choose(&batch, &mut mb.choices[r.clone()])
+                .map_err(|f| fault(f.item, f.message))?;
+            for (k, (&c, req)) in mb.choices[r].iter().zip(batch.requirements).enumerate() {
+                if c != OUTSIDE && (c < 0 || c as u32 >= req.offer_count) {
+                    return Err(fault(
+                        Some(k),
+                        format!(
+                            "requirement {k} of the batch chose offer {c}, but it has {} offers (valid: -1 for none, 0..{})",
+                            req.offer_count, req.offer_count
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Step 6, first half: each choice becomes an order and draws its lag.
     fn place_orders(&mut self, t: i32) {
         for i in 0..self.allies.len() {
-            for k in 0..self.allies[i].reqs.len() {
-                let c = self.allies[i].choices[k];
+            let (start, count) = self.month_batch.ally_reqs[i];
+            let base = self.month_batch.ally_offer_base[i];
+            for k in 0..count as usize {
+                let c = self.month_batch.choices[start as usize + k];
                 if c == OUTSIDE {
                     continue;
                 }
-                let r = self.allies[i].reqs[k];
-                let offer = self.allies[i].offers[(r.offer_start + c as u32) as usize];
+                let r = self.month_batch.reqs[start as usize + k];
+                let offer = self.month_batch.offers[(base + r.offer_start + c as u32) as usize];
                 let need = self.allies[i].needs[k];
                 let li = offer.line as usize;
                 let e = self.cfg.lines[li].exporter;
@@ -906,87 +1067,102 @@ impl World {
         if (t + cfg.warmup).rem_euclid(m.invest_every_months as i32) != 0 {
             return Ok(());
         }
-        let mut views: Vec<LineView> = Vec::new();
-        let mut tranches: Vec<f64> = Vec::new();
-        let mut ids: Vec<usize> = Vec::new();
-        for oi in 0..self.owners.len() {
-            let op = &cfg.owners[oi];
-            let focal_now = op.exporter == cfg.focal && cfg.policy_on(t);
-            let subsidy = if focal_now { p.factory_subsidy } else { 0.0 };
-            let lead = match (focal_now, p.factory_lead_months) {
-                (true, Some(l)) => l,
-                _ => m.factory_lead_months,
-            } as i32;
-            let behaviour =
-                &self.behaviours.investment[self.behaviours.owner_investment[oi] as usize];
+        // One call per investment behaviour, over the lines of every owner
+        // that uses it (owner by owner); then each owner's tranches are paid
+        // for in owner order. Owners share no cash, so batching changes
+        // nothing but the number of calls.
+        let mut views = std::mem::take(&mut self.invest_views);
+        let mut tranches = std::mem::take(&mut self.invest_tranches);
+        for (b, behaviour) in self.behaviours.investment.iter().enumerate() {
             views.clear();
-            ids.clear();
-            for &li in &cfg.lines_by_owner[oi] {
-                let li = li as usize;
-                let lp = &cfg.lines[li];
-                if !self.lines[li].online {
+            for oi in 0..self.owners.len() {
+                if self.behaviours.owner_investment[oi] as usize != b {
                     continue;
                 }
-                let line = &self.lines[li];
-                let denom = line.capacity + line.pipeline_total;
-                let order_book = backlog_order_book(line);
-                let draw = if behaviour.uses_draws() {
-                    open_unit(&mut self.owners[oi].rng)
-                } else {
-                    0.5
-                };
-                views.push(LineView {
-                    line: li as u32,
-                    owner: oi as u32,
-                    category: lp.category as u32,
-                    tier: if lp.tier == Tier::High { 0 } else { 1 },
-                    capacity: line.capacity,
-                    pipeline: line.pipeline_total,
-                    backlog_domestic: line.backlog_domestic,
-                    backlog_foreign_approved: line.backlog_foreign_approved.max(0.0),
-                    backlog_months: if denom > 0.0 { order_book / denom } else { 0.0 },
-                    cash: self.owners[oi].cash,
-                    credit_limit: op.credit_limit,
-                    capex_per_unit: cfg.categories[lp.category].capex_per_unit,
-                    subsidy,
-                    threshold_months: m.invest_threshold_months * (1.0 - subsidy),
-                    target_months: m.target_backlog_months * (1.0 - subsidy),
-                    max_growth: m.max_growth,
-                    draw,
-                });
-                ids.push(li);
+                let op = &cfg.owners[oi];
+                let focal_now = op.exporter == cfg.focal && cfg.policy_on(t);
+                let subsidy = if focal_now { p.factory_subsidy } else { 0.0 };
+                for &li in &cfg.lines_by_owner[oi] {
+                    let li = li as usize;
+                    let lp = &cfg.lines[li];
+                    if !self.lines[li].online {
+                        continue;
+                    }
+                    let line = &self.lines[li];
+                    let denom = line.capacity + line.pipeline_total;
+                    let order_book = backlog_order_book(line);
+                    let draw = if behaviour.uses_draws() {
+                        open_unit(&mut self.owners[oi].rng)
+                    } else {
+                        0.5
+                    };
+                    views.push(LineView {
+                        line: li as u32,
+                        owner: oi as u32,
+                        category: lp.category as u32,
+                        tier: if lp.tier == Tier::High { 0 } else { 1 },
+                        capacity: line.capacity,
+                        pipeline: line.pipeline_total,
+                        backlog_domestic: line.backlog_domestic,
+                        backlog_foreign_approved: line.backlog_foreign_approved.max(0.0),
+                        backlog_months: if denom > 0.0 { order_book / denom } else { 0.0 },
+                        cash: self.owners[oi].cash,
+                        credit_limit: op.credit_limit,
+                        capex_per_unit: cfg.categories[lp.category].capex_per_unit,
+                        subsidy,
+                        threshold_months: m.invest_threshold_months * (1.0 - subsidy),
+                        target_months: m.target_backlog_months * (1.0 - subsidy),
+                        max_growth: m.max_growth,
+                        draw,
+                    });
+                }
             }
             if views.is_empty() {
                 continue;
             }
             tranches.clear();
             tranches.resize(views.len(), 0.0);
-            let slot = match op.kind {
-                OwnerKind::Contractor => "contractor investment",
-                OwnerKind::Competitor => "competitor investment",
-            };
-            let fault = |message: String| RunError::Behaviour {
-                behaviour: behaviour.name().to_string(),
-                slot,
-                agent: cfg.scenario.suppliers[oi].name.clone(),
-                month: t,
-                message,
+            let fault = |k: Option<usize>, message: String| {
+                let owner = k.and_then(|k| views.get(k)).map(|v| v.owner as usize);
+                let kind = owner.map(|o| cfg.owners[o].kind);
+                RunError::Behaviour {
+                    behaviour: behaviour.name().to_string(),
+                    slot: match kind {
+                        Some(OwnerKind::Competitor) => "competitor investment",
+                        Some(OwnerKind::Contractor) => "contractor investment",
+                        None => "investment",
+                    },
+                    agent: match owner {
+                        Some(o) => cfg.scenario.suppliers[o].name.clone(),
+                        None => format!("the batch of {} lines", views.len()),
+                    },
+                    month: t,
+                    message,
+                }
             };
             behaviour
                 .invest(t, &views, &mut tranches)
-                .map_err(|f| fault(f.message))?;
-            for (k, &li) in ids.iter().enumerate() {
+                .map_err(|f| fault(f.item, f.message))?;
+            for (k, v) in views.iter().enumerate() {
                 let dk = tranches[k];
+                let li = v.line as usize;
                 if !dk.is_finite() || dk < 0.0 {
-                    return Err(fault(format!(
-                        "tranche {dk} for line {li} is not a finite non-negative number"
-                    )));
+                    return Err(fault(
+                        Some(k),
+                        format!("tranche {dk} for line {li} is not a finite non-negative number"),
+                    ));
                 }
                 if dk <= 0.0 {
                     continue;
                 }
-                let unit_cost =
-                    cfg.categories[cfg.lines[li].category].capex_per_unit * (1.0 - subsidy);
+                let oi = v.owner as usize;
+                let op = &cfg.owners[oi];
+                let focal_now = op.exporter == cfg.focal && cfg.policy_on(t);
+                let lead = match (focal_now, p.factory_lead_months) {
+                    (true, Some(l)) => l,
+                    _ => m.factory_lead_months,
+                } as i32;
+                let unit_cost = v.capex_per_unit * (1.0 - v.subsidy);
                 let owner = &mut self.owners[oi];
                 let room = owner.cash + op.credit_limit;
                 let dk = if unit_cost > 0.0 {
@@ -1003,6 +1179,8 @@ impl World {
                 line.pipeline_total += dk;
             }
         }
+        self.invest_views = views;
+        self.invest_tranches = tranches;
         Ok(())
     }
 
