@@ -213,7 +213,7 @@ fn evaluate(
     seed: u64,
     t: &Targets,
 ) -> Result<(Measured, Vec<Check>)> {
-    let p = prepare(s);
+    let p = prepare(s)?;
     let recs = run_compare(std::slice::from_ref(&p), replicates, seed)?;
     let focal = s.exporter_index(&s.focal_exporter).unwrap_or(0);
     let m = measure(&recs[0], focal, t);

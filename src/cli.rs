@@ -36,6 +36,9 @@ pub enum Command {
         /// Write timeseries.csv and summary.json here.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Use a plugin for every agent of a slot: SLOT=PATH (repeatable).
+        #[arg(long = "plugin", value_name = "SLOT=PATH")]
+        plugins: Vec<String>,
     },
     /// Compare scenarios over replicates with common random numbers; the first is the baseline.
     Compare {
@@ -57,6 +60,9 @@ pub enum Command {
         /// Write compare.csv here.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Use a plugin in every scenario: SLOT=PATH (repeatable).
+        #[arg(long = "plugin", value_name = "SLOT=PATH")]
+        plugins: Vec<String>,
     },
     /// Check a scenario file without running it.
     Validate {
@@ -98,6 +104,9 @@ pub enum Command {
         /// runs done bare (no journal, no output), with and without forking.
         #[arg(long)]
         sweep: Option<PathBuf>,
+        /// Also time the runs with this plugin (SLOT=PATH) against the built-in.
+        #[arg(long = "plugin", value_name = "SLOT=PATH")]
+        plugins: Vec<String>,
     },
     /// Run a parameter sweep (see README, "Parameter sweeps").
     Sweep {
@@ -134,4 +143,26 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Behaviour plugins: write a new one, or describe a built one.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Write a plugin crate (a procurement rule to start from) that builds
+    /// with `cargo build --release` and loads as it is.
+    New {
+        name: String,
+        /// Folder to create (default: NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// dibsim's plugins/sdk (default: the one this dibsim was built from).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+    /// Load a plugin and print its name, version, ABI version and slots.
+    Info { path: PathBuf },
 }

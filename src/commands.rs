@@ -33,11 +33,13 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             months,
             sets,
             out,
+            plugins,
         } => run(
             scenario.as_deref().unwrap_or("baseline"),
             seed,
             months,
             &sets,
+            &plugins,
             out.as_deref(),
         ),
         Command::Compare {
@@ -48,6 +50,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             to,
             sets,
             out,
+            plugins,
         } => compare(
             &scenarios,
             replicates,
@@ -55,6 +58,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             from,
             to,
             &sets,
+            &plugins,
             out.as_deref(),
         ),
         Command::Validate {
@@ -89,18 +93,20 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             check,
         ),
         Command::Bench {
-            scenario,
-            runs,
-            sweep: Some(file),
-        } => {
-            let _ = (scenario, runs);
-            bench_sweep(&file)
-        }
+            sweep: Some(file), ..
+        } => bench_sweep(&file),
         Command::Bench {
             scenario,
             runs,
             sweep: None,
-        } => bench(&scenario, runs),
+            plugins,
+        } => bench(&scenario, runs, &plugins),
+        Command::Plugin { command } => match command {
+            crate::cli::PluginCommand::New { name, dir, sdk } => {
+                crate::plugins::new(&name, dir.as_deref(), sdk.as_deref())
+            }
+            crate::cli::PluginCommand::Info { path } => crate::plugins::info(&path),
+        },
         Command::Sweep {
             file,
             out,
@@ -136,10 +142,12 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     }
 }
 
-pub fn prepare(s: &Scenario) -> Prepared {
+/// A scenario ready to run: compiled, with its behaviours (built-in, and
+/// any plugins it names, loaded and checked).
+pub fn prepare(s: &Scenario) -> Result<Prepared> {
     let cfg = Arc::new(Compiled::new(s));
-    let behaviours = dibsim_agents::builtin(&cfg);
-    Prepared { cfg, behaviours }
+    let behaviours = crate::plugins::behaviours(&cfg)?;
+    Ok(Prepared { cfg, behaviours })
 }
 
 fn run(
@@ -147,14 +155,15 @@ fn run(
     seed: u64,
     months: Option<u32>,
     sets: &[String],
+    plugins: &[String],
     out: Option<&Path>,
 ) -> Result<()> {
     let mut sets = sets.to_vec();
     if let Some(m) = months {
         sets.push(format!("months={m}"));
     }
-    let loaded = loader::load(arg, &sets)?;
-    let p = prepare(&loaded.scenario);
+    let loaded = loader::load_with(arg, &sets, plugins)?;
+    let p = prepare(&loaded.scenario)?;
     let rec =
         run_one(&p, seed).with_context(|| format!("run of {} with seed {seed}", loaded.label))?;
     let windows = output::five_year_windows(&rec);
@@ -287,6 +296,7 @@ fn compare(
     from: Option<i32>,
     to: Option<i32>,
     sets: &[String],
+    plugins: &[String],
     out: Option<&Path>,
 ) -> Result<()> {
     if replicates < 2 {
@@ -299,7 +309,7 @@ fn compare(
     };
     let loaded = names
         .iter()
-        .map(|n| loader::load(n, sets))
+        .map(|n| loader::load_with(n, sets, plugins))
         .collect::<Result<Vec<_>>>()?;
     let from = from.unwrap_or(2026);
     let to = to.unwrap_or(2035);
@@ -329,7 +339,10 @@ fn compare(
             );
         }
     }
-    let prepared: Vec<Prepared> = loaded.iter().map(|l| prepare(&l.scenario)).collect();
+    let prepared: Vec<Prepared> = loaded
+        .iter()
+        .map(|l| prepare(&l.scenario))
+        .collect::<Result<_>>()?;
     let started = Instant::now();
     let recs = run_compare(&prepared, replicates, seed)?;
     let elapsed = started.elapsed();
@@ -418,9 +431,12 @@ fn compare(
     Ok(())
 }
 
-fn bench(arg: &str, runs: u32) -> Result<()> {
+fn bench(arg: &str, runs: u32, plugins: &[String]) -> Result<()> {
+    if !plugins.is_empty() {
+        return bench_plugin(arg, runs, plugins);
+    }
     let loaded = loader::load(arg, &[])?;
-    let p = prepare(&loaded.scenario);
+    let p = prepare(&loaded.scenario)?;
     let s = &loaded.scenario;
     let months = (s.months + s.warmup_months) as f64;
     let agents = (s.allies.len() + s.suppliers.len()) as f64;
@@ -449,7 +465,10 @@ fn bench(arg: &str, runs: u32) -> Result<()> {
         .iter()
         .map(|n| loader::load(n, &[]))
         .collect::<Result<Vec<_>>>()?;
-    let prepared: Vec<Prepared> = loaded_all.iter().map(|l| prepare(&l.scenario)).collect();
+    let prepared: Vec<Prepared> = loaded_all
+        .iter()
+        .map(|l| prepare(&l.scenario))
+        .collect::<Result<_>>()?;
     for threads in [1usize, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -524,7 +543,7 @@ fn sweep(
         let p = prepare(
             &sw.scenario(0)
                 .with_context(|| format!("{}: point 0", sw.label))?,
-        );
+        )?;
         let t0 = Instant::now();
         let timed = 3;
         for r in 0..timed {
@@ -547,7 +566,7 @@ fn sweep(
         fork,
         progress: !quiet,
     };
-    let outcome = crate::sweep::execute(&sw, &opts, &|s: &Scenario| Ok(prepare(s)))?;
+    let outcome = crate::sweep::execute(&sw, &opts, &|s: &Scenario| prepare(s))?;
     if outcome.already_complete {
         println!("{} is already complete: nothing to run", out.display());
         return Ok(());
@@ -598,7 +617,7 @@ fn bench_sweep(file: &Path) -> Result<()> {
         .map(|p| sw.scenario(p))
         .collect::<Result<_, _>>()?;
     let t1 = Instant::now();
-    let prepared: Vec<Prepared> = scenarios.iter().map(prepare).collect();
+    let prepared: Vec<Prepared> = scenarios.iter().map(prepare).collect::<Result<_>>()?;
     println!(
         "building a point: {:.3} ms to compose and validate its scenario, {:.3} ms to compile it",
         (t1 - t0).as_secs_f64() * 1e3 / scenarios.len() as f64,
@@ -636,7 +655,7 @@ fn bench_sweep(file: &Path) -> Result<()> {
                     progress: false,
                 };
                 let t0 = Instant::now();
-                pool.install(|| crate::sweep::execute(&sw, &opts, &|s: &Scenario| Ok(prepare(s))))?;
+                pool.install(|| crate::sweep::execute(&sw, &opts, &|s: &Scenario| prepare(s)))?;
                 times[t * 3 + 1 + k].push(t0.elapsed().as_secs_f64());
                 std::fs::remove_dir_all(&out).ok();
             }
@@ -666,5 +685,48 @@ fn bench_sweep(file: &Path) -> Result<()> {
         m[2] / m[5]
     );
     std::fs::remove_dir_all(&tmp).ok();
+    Ok(())
+}
+
+/// A plugin against the built-in: the same runs (same seeds) alternated, so
+/// that drift in the machine's speed hits both alike.
+fn bench_plugin(arg: &str, runs: u32, plugins: &[String]) -> Result<()> {
+    let t0 = Instant::now();
+    let with = loader::load_with(arg, &[], plugins)?;
+    let p_plugin = prepare(&with.scenario)?;
+    let load_time = t0.elapsed();
+    let t1 = Instant::now();
+    let again = prepare(&with.scenario)?;
+    let reload_time = t1.elapsed();
+    drop(again);
+    let p_builtin = prepare(&loader::load(arg, &[])?.scenario)?;
+    // Warm up both.
+    run_one(&p_builtin, 0)?;
+    run_one(&p_plugin, 0)?;
+    let (mut tb, mut tp) = (Vec::new(), Vec::new());
+    for r in 0..runs {
+        let t = Instant::now();
+        std::hint::black_box(run_one(&p_builtin, r as u64)?);
+        tb.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        std::hint::black_box(run_one(&p_plugin, r as u64)?);
+        tp.push(t.elapsed().as_secs_f64());
+    }
+    tb.sort_by(f64::total_cmp);
+    tp.sort_by(f64::total_cmp);
+    let (b, p) = (tb[tb.len() / 2], tp[tp.len() / 2]);
+    println!(
+        "{} over {runs} runs: built-in median {:.3} ms, with {} median {:.3} ms: {:.3}x",
+        with.scenario.name,
+        b * 1e3,
+        plugins.join(", "),
+        p * 1e3,
+        p / b
+    );
+    println!(
+        "preparing the scenario with the plugin: {:.2} ms the first time (loading the library), {:.3} ms again (loaded once per process)",
+        load_time.as_secs_f64() * 1e3,
+        reload_time.as_secs_f64() * 1e3
+    );
     Ok(())
 }

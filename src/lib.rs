@@ -7,4 +7,5 @@ pub mod cli;
 pub mod commands;
 pub mod loader;
 pub mod output;
+pub mod plugins;
 pub mod sweep;

@@ -160,12 +160,45 @@ impl Composed {
     }
 }
 
+/// `[[plugins]]` paths are relative to the file that names them.
+fn resolve_plugin_paths(table: &mut toml::Table, dir: &Path) {
+    let Some(toml::Value::Array(items)) = table.get_mut("plugins") else {
+        return;
+    };
+    for item in items {
+        if let Some(toml::Value::String(path)) = item.get_mut("path") {
+            let p = Path::new(path.as_str());
+            if p.is_relative() {
+                *path = dir.join(p).display().to_string();
+            }
+        }
+    }
+}
+
 /// Loads `arg` (a path or a bundled name), follows `extends`, applies `sets`
 /// (`path=value`), and validates.
 pub fn load(arg: &str, sets: &[String]) -> Result<Loaded> {
+    load_with(arg, sets, &[])
+}
+
+/// As [`load`], adding `--plugin SLOT=PATH` entries after the scenario's own.
+pub fn load_with(arg: &str, sets: &[String], plugins: &[String]) -> Result<Loaded> {
     let composed = compose_file(arg)?;
     let label = composed.label.clone();
     let mut merged = composed.table;
+    if !plugins.is_empty() {
+        let extra = plugins
+            .iter()
+            .map(|f| crate::plugins::from_flag(f))
+            .collect::<Result<Vec<_>>>()?;
+        match merged
+            .entry("plugins")
+            .or_insert_with(|| toml::Value::Array(Vec::new()))
+        {
+            toml::Value::Array(a) => a.extend(extra),
+            _ => bail!("{label}: `plugins` is not an array of tables"),
+        }
+    }
     for s in sets {
         let Some((path, value)) = s.split_once('=') else {
             bail!("{label}: --set {s}: expected path.to.field=VALUE");
@@ -198,7 +231,10 @@ pub fn compose_file(arg: &str) -> Result<Composed> {
             bail!("{file}: `extends` cycle: {} -> {file}", names.join(" -> "));
         }
         let text = cur.text()?;
-        let table = compose::parse_file(&file, &text)?;
+        let mut table = compose::parse_file(&file, &text)?;
+        if let Source::File(p) = &cur {
+            resolve_plugin_paths(&mut table, p.parent().unwrap_or(Path::new(".")));
+        }
         let file = file.clone();
         let parent = table
             .get("extends")

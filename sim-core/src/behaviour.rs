@@ -7,6 +7,8 @@
 //! (`Offer::draw`, `Requirement::outside_draw`), drawn by the core from the
 //! agent's own stream, so a behaviour cannot break reproducibility.
 
+use std::sync::Arc;
+
 use crate::scenario::Tier;
 
 /// One line's quote to one requirement (MODEL.md step 2).
@@ -97,6 +99,15 @@ pub trait Procurement: Send + Sync {
         batch: &ProcurementBatch<'_>,
         choices: &mut [i32],
     ) -> Result<(), BehaviourFault>;
+    /// This behaviour for a new run, with fresh per-run state (a plugin's);
+    /// `None` when it has none and can be shared.
+    fn for_run(&self) -> Result<Option<Arc<dyn Procurement>>, BehaviourFault> {
+        Ok(None)
+    }
+    /// A copy holding this run's state as it is now, for a fork of the run.
+    fn fork(&self) -> Option<Arc<dyn Procurement>> {
+        None
+    }
 }
 
 /// One line as an investment behaviour sees it (MODEL.md step 10).
@@ -157,15 +168,57 @@ pub trait Investment: Send + Sync {
         lines: &[LineView],
         tranches: &mut [f64],
     ) -> Result<(), BehaviourFault>;
+    /// As [`Procurement::for_run`].
+    fn for_run(&self) -> Result<Option<Arc<dyn Investment>>, BehaviourFault> {
+        Ok(None)
+    }
+    /// As [`Procurement::fork`].
+    fn fork(&self) -> Option<Arc<dyn Investment>> {
+        None
+    }
 }
 
 /// Which behaviour each agent uses. Index 0 of each list is the default.
 #[derive(Clone)]
 pub struct Behaviours {
-    pub procurement: Vec<std::sync::Arc<dyn Procurement>>,
+    pub procurement: Vec<Arc<dyn Procurement>>,
     /// Per ally: index into `procurement`.
     pub ally_procurement: Vec<u16>,
-    pub investment: Vec<std::sync::Arc<dyn Investment>>,
+    pub investment: Vec<Arc<dyn Investment>>,
     /// Per owner (suppliers in scenario order): index into `investment`.
     pub owner_investment: Vec<u16>,
+}
+
+impl Behaviours {
+    /// The behaviours of one run: each gets its per-run state.
+    pub fn for_run(&self) -> Result<Behaviours, (String, BehaviourFault)> {
+        let mut b = self.clone();
+        for p in &mut b.procurement {
+            if let Some(q) = p.for_run().map_err(|f| (p.name().to_string(), f))? {
+                *p = q;
+            }
+        }
+        for p in &mut b.investment {
+            if let Some(q) = p.for_run().map_err(|f| (p.name().to_string(), f))? {
+                *p = q;
+            }
+        }
+        Ok(b)
+    }
+
+    /// A copy with every per-run state copied as it is now.
+    pub fn fork(&self) -> Behaviours {
+        let mut b = self.clone();
+        for p in &mut b.procurement {
+            if let Some(q) = p.fork() {
+                *p = q;
+            }
+        }
+        for p in &mut b.investment {
+            if let Some(q) = p.fork() {
+                *p = q;
+            }
+        }
+        b
+    }
 }

@@ -56,7 +56,7 @@ pub fn run_group(group: &[&Prepared], seed: u64) -> Vec<Result<Recorder, RunErro
     group
         .iter()
         .map(|p| {
-            let mut w = prefix.fork(Arc::clone(&p.cfg), p.behaviours.clone())?;
+            let mut w = prefix.fork(Arc::clone(&p.cfg))?;
             w.run()?;
             Ok(w.into_recorder())
         })

@@ -58,6 +58,52 @@ pub struct Scenario {
     pub allies: Vec<Ally>,
     pub events: Vec<Event>,
     pub policy: Policy,
+    /// Behaviour plugins, in order: a later entry overrides an earlier one
+    /// for the agents and slots both name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<PluginSpec>,
+}
+
+/// `[[plugins]]`: a shared library that replaces the built-in behaviour of
+/// some agents in some slots. The core only checks the names; the CLI loads
+/// the library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginSpec {
+    /// The library; a relative path is resolved against the scenario file
+    /// that names it.
+    pub path: String,
+    /// Any of `procurement`, `contractor_investment`, `competitor_investment`.
+    pub slots: Vec<String>,
+    /// `"all"`, a list of ally or supplier names, or `{ region = "..." }` (allies).
+    #[serde(default)]
+    pub agents: Agents,
+    /// Handed to the plugin as a JSON object.
+    #[serde(default)]
+    pub params: toml::Table,
+}
+
+pub const PLUGIN_SLOTS: &[&str] = &[
+    "procurement",
+    "contractor_investment",
+    "competitor_investment",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Agents {
+    /// `"all"`.
+    Keyword(String),
+    Names(Vec<String>),
+    Region {
+        region: String,
+    },
+}
+
+impl Default for Agents {
+    fn default() -> Self {
+        Agents::Keyword("all".into())
+    }
 }
 
 impl Scenario {
@@ -79,6 +125,7 @@ impl Scenario {
             "allies" => swap(&mut self.allies, &mut from.allies),
             "events" => swap(&mut self.events, &mut from.events),
             "policy" => swap(&mut self.policy, &mut from.policy),
+            "plugins" => swap(&mut self.plugins, &mut from.plugins),
             _ => return false,
         }
         true
@@ -102,6 +149,7 @@ impl Default for Scenario {
             allies: Vec::new(),
             events: Vec::new(),
             policy: Policy::default(),
+            plugins: Vec::new(),
         }
     }
 }

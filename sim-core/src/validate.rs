@@ -371,5 +371,77 @@ pub fn validate(s: &Scenario) -> Result {
             ));
         }
     }
+    plugins(s)
+}
+
+fn plugins(s: &Scenario) -> Result {
+    use crate::scenario::{Agents, OwnerKind, PLUGIN_SLOTS};
+    for (i, pl) in s.plugins.iter().enumerate() {
+        let f = |x: &str| format!("plugins[{i}].{x}");
+        if pl.path.trim().is_empty() {
+            return Err(ScenarioError::invalid(f("path"), "is empty"));
+        }
+        if pl.slots.is_empty() {
+            return Err(ScenarioError::invalid(
+                f("slots"),
+                format!("is empty (slots: {})", PLUGIN_SLOTS.join(", ")),
+            ));
+        }
+        for slot in &pl.slots {
+            if !PLUGIN_SLOTS.contains(&slot.as_str()) {
+                return Err(ScenarioError::invalid(
+                    f("slots"),
+                    format!("unknown slot `{slot}` (slots: {})", PLUGIN_SLOTS.join(", ")),
+                ));
+            }
+        }
+        let procurement = pl.slots.iter().any(|x| x == "procurement");
+        match &pl.agents {
+            Agents::Keyword(k) if k == "all" => {}
+            Agents::Keyword(k) => {
+                return Err(ScenarioError::invalid(
+                    f("agents"),
+                    format!("`{k}`: expected \"all\", a list of names, or {{ region = \"...\" }}"),
+                ))
+            }
+            Agents::Names(names) => {
+                for n in names {
+                    let ally = s.allies.iter().any(|a| &a.name == n);
+                    let supplier = s.suppliers.iter().find(|o| &o.name == n);
+                    let fits = (procurement && ally)
+                        || supplier.is_some_and(|o| {
+                            pl.slots.iter().any(|x| {
+                                (x == "contractor_investment" && o.kind == OwnerKind::Contractor)
+                                    || (x == "competitor_investment"
+                                        && o.kind == OwnerKind::Competitor)
+                            })
+                        });
+                    if !fits {
+                        return Err(ScenarioError::invalid(
+                            f("agents"),
+                            format!(
+                                "`{n}` is not an agent of the slots {:?} (an ally for procurement, a contractor or competitor supplier for investment)",
+                                pl.slots
+                            ),
+                        ));
+                    }
+                }
+            }
+            Agents::Region { region } => {
+                if !procurement {
+                    return Err(ScenarioError::invalid(
+                        f("agents"),
+                        "a region selects allies, so it needs the `procurement` slot",
+                    ));
+                }
+                if !s.allies.iter().any(|a| &a.region == region) {
+                    return Err(ScenarioError::invalid(
+                        f("agents"),
+                        format!("no ally is in region `{region}`"),
+                    ));
+                }
+            }
+        }
+    }
     Ok(())
 }

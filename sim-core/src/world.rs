@@ -395,6 +395,12 @@ impl World {
                 "behaviour assignment does not match the scenario's agents".into(),
             ));
         }
+        let behaviours = behaviours.for_run().map_err(|(name, f)| {
+            RunError::Setup(format!(
+                "behaviour `{name}` could not start a run: {}",
+                f.message
+            ))
+        })?;
         let allies = (0..cfg.allies.len())
             .map(|i| AllyState {
                 log_threat: 0.0,
@@ -503,7 +509,7 @@ impl World {
     /// Continues this world under another scenario that differs only in its
     /// policy levers, from a month before they start (the shared prefix of
     /// `compare` and sweeps). The caller checks the scenarios agree.
-    pub fn fork(&self, cfg: Arc<Compiled>, behaviours: Behaviours) -> Result<World, RunError> {
+    pub fn fork(&self, cfg: Arc<Compiled>) -> Result<World, RunError> {
         if self.month > cfg.scenario.policy.start_month {
             return Err(RunError::Setup(format!(
                 "cannot fork at month {} after the policy starts at month {}",
@@ -520,7 +526,9 @@ impl World {
         }
         w.quotes.resize(cfg.lines.len(), Quote::default());
         w.cfg = cfg;
-        w.behaviours = behaviours;
+        // The behaviours go on with this run's state (a plugin's); forkable
+        // scenarios have the same plugins, so they are the variant's too.
+        w.behaviours = self.behaviours.fork();
         Ok(w)
     }
 
