@@ -78,6 +78,12 @@ impl Source {
             Source::File(p) => {
                 let base = p.parent().unwrap_or(Path::new("."));
                 let joined = base.join(target);
+                if !joined.is_file() {
+                    // `extends = "baseline"` from a user's own file.
+                    if let Some(b) = bundled(target) {
+                        return Some(b);
+                    }
+                }
                 // Canonical paths make a cycle through `./` or `../` visible.
                 Some(Source::File(
                     std::fs::canonicalize(&joined).unwrap_or(joined),

@@ -124,7 +124,27 @@ pub mod glue {
         }
     }
 
+    std::thread_local! {
+        static PANIC_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    }
+
+    /// This plugin's copy of std gets a hook that keeps the panic's place
+    /// for the error message instead of printing it (and a backtrace) over
+    /// dibsim's output; dibsim reports the panic itself.
+    fn quiet_panics() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            std::panic::set_hook(Box::new(|info| {
+                let at = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()));
+                PANIC_AT.with(|p| *p.borrow_mut() = at);
+            }))
+        });
+    }
+
     fn guarded(err: *mut abi::ErrorOut, f: impl FnOnce() -> Result<(), Fault>) -> i32 {
+        quiet_panics();
         match catch_unwind(AssertUnwindSafe(f)) {
             Ok(Ok(())) => abi::STATUS_OK,
             Ok(Err(fault)) => {
@@ -137,7 +157,9 @@ pub mod glue {
                     .map(|s| s.to_string())
                     .or_else(|| payload.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "a panic".to_string());
-                report(err, &format!("panicked: {what}"), None);
+                let at = PANIC_AT.with(|p| p.borrow_mut().take());
+                let at = at.map(|a| format!(" (at {a})")).unwrap_or_default();
+                report(err, &format!("panicked: {what}{at}"), None);
                 abi::STATUS_PANIC
             }
         }
