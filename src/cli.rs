@@ -63,6 +63,9 @@ pub enum Command {
         /// Use a plugin in every scenario: SLOT=PATH (repeatable).
         #[arg(long = "plugin", value_name = "SLOT=PATH")]
         plugins: Vec<String>,
+        /// Also write DIR/report.html (needs --out DIR).
+        #[arg(long)]
+        report: bool,
     },
     /// Check a scenario file without running it.
     Validate {
@@ -142,6 +145,17 @@ pub enum Command {
         dirs: Vec<PathBuf>,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Write a self-contained HTML report (charts and tables) of the output
+    /// folder of `compare --out` or `sweep --out`.
+    Report {
+        dir: PathBuf,
+        /// The page (default: DIR/report.html).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write each chart as an SVG file here.
+        #[arg(long)]
+        svg: Option<PathBuf>,
     },
     /// Behaviour plugins: write a new one, or describe a built one.
     Plugin {

@@ -51,16 +51,34 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             sets,
             out,
             plugins,
-        } => compare(
-            &scenarios,
-            replicates,
-            seed,
-            from,
-            to,
-            &sets,
-            &plugins,
-            out.as_deref(),
-        ),
+            report,
+        } => {
+            if report && out.is_none() {
+                bail!("--report needs --out DIR (the report is written to DIR/report.html)");
+            }
+            compare(
+                &scenarios,
+                replicates,
+                seed,
+                from,
+                to,
+                &sets,
+                &plugins,
+                out.as_deref(),
+            )?;
+            if let (true, Some(dir)) = (report, out) {
+                let page = dir.join("report.html");
+                crate::report::write(&dir, &page, None)?;
+                eprintln!("wrote {}", page.display());
+            }
+            Ok(())
+        }
+        Command::Report { dir, out, svg } => {
+            let page = out.unwrap_or_else(|| dir.join("report.html"));
+            crate::report::write(&dir, &page, svg.as_deref())?;
+            println!("wrote {}", page.display());
+            Ok(())
+        }
         Command::Validate {
             scenario,
             sets,
@@ -426,7 +444,42 @@ fn compare(
     if let Some(dir) = out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         output::write_atomic(&dir.join("compare.csv"), csv.as_bytes())?;
-        eprintln!("wrote {}", dir.join("compare.csv").display());
+        let names: Vec<String> = loaded.iter().map(|l| l.scenario.name.clone()).collect();
+        let focal = loaded[0].scenario.focal_exporter.clone();
+        output::write_atomic(
+            &dir.join("series.csv"),
+            crate::report::data::series_csv(&names, &recs, &focal).as_bytes(),
+        )?;
+        let manifest = crate::report::data::CompareManifest {
+            kind: "compare".into(),
+            dibsim_version: env!("CARGO_PKG_VERSION").into(),
+            baseline: loaded[0].scenario.name.clone(),
+            focal_exporter: focal,
+            replicates,
+            seed,
+            run_seeds: (0..replicates)
+                .map(|r| derive_seed(seed, &[r as u64]))
+                .collect(),
+            window: [from, to],
+            sets: sets.to_vec(),
+            plugins: plugins.to_vec(),
+            start_year: loaded[0].scenario.start_year,
+            scenarios: loaded
+                .iter()
+                .map(|l| crate::report::data::ScenarioNote {
+                    name: l.scenario.name.clone(),
+                    source: l.label.clone(),
+                    description: l.scenario.description.clone(),
+                    differs: crate::report::data::differences(&loaded[0].scenario, &l.scenario),
+                })
+                .collect(),
+        };
+        // Written last: its presence says the folder is complete.
+        crate::report::data::write_manifest(dir, &manifest)?;
+        eprintln!(
+            "wrote compare.csv, series.csv and manifest.json in {}",
+            dir.display()
+        );
     }
     Ok(())
 }

@@ -8,4 +8,5 @@ pub mod commands;
 pub mod loader;
 pub mod output;
 pub mod plugins;
+pub mod report;
 pub mod sweep;

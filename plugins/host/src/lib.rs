@@ -153,7 +153,8 @@ pub fn load(path: &Path) -> Result<Arc<Library>, PluginError> {
     if let Some(l) = reg.get(&key) {
         return Ok(Arc::clone(l));
     }
-    let lib = open(path)?;
+    // The canonical path: dlopen searches the library path for a bare name.
+    let lib = open(&key)?;
     let lib = Arc::new(lib);
     reg.insert(key, Arc::clone(&lib));
     Ok(lib)
@@ -212,7 +213,7 @@ fn open(path: &Path) -> Result<Library, PluginError> {
     }
     // A newer minor appends fields: read the ones this host knows.
     // SAFETY: the table is at least `needed` bytes (checked above).
-    let table = unsafe { std::ptr::read(ptr) };
+    let table = unsafe { std::ptr::read_unaligned(ptr) };
     let bad = |what: String| PluginError::BadTable { path: p(), what };
     // SAFETY: NUL-terminated static strings, per the ABI.
     let text = |s: *const std::ffi::c_char, what: &str| -> Result<String, PluginError> {
@@ -449,7 +450,11 @@ impl Procurement for PluginProcurement {
             n_tastes: batch.tastes.len() as u32,
             tastes: batch.tastes.as_ptr() as *const abi::Taste,
         };
-        debug_assert_eq!(choices.len(), batch.requirements.len());
+        if choices.len() != batch.requirements.len() {
+            return Err(BehaviourFault::new(
+                "host bug: choices and requirements differ in length",
+            ));
+        }
         let procure = self.lib.table.procure.expect("checked when loading");
         let mut buf = [0u8; 1024];
         let mut err = error_out(&mut buf);
@@ -548,6 +553,11 @@ impl Investment for PluginInvestment {
             n_lines: lines.len() as u32,
             lines: lines.as_ptr() as *const abi::LineView,
         };
+        if tranches.len() != lines.len() {
+            return Err(BehaviourFault::new(
+                "host bug: tranches and lines differ in length",
+            ));
+        }
         let invest = self.lib.table.invest.expect("checked when loading");
         let mut buf = [0u8; 1024];
         let mut err = error_out(&mut buf);

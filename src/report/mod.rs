@@ -1,0 +1,691 @@
+//! `dibsim report`: one self-contained HTML page (inline SVG and CSS, no
+//! script, no network) from the output folder of `compare --out` or
+//! `sweep --out`, reproducible from itself: it lists the settings, seeds,
+//! replicate count and dibsim version behind every number.
+//!
+//! Everything is read and checked before anything is written, and the page
+//! is written atomically, so a folder that is empty, partial or from another
+//! dibsim version gives an error and never half a page.
+
+pub mod charts;
+pub mod data;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use self::charts::{Line, Whisker};
+use self::data::{CompareManifest, CompareRow, SeriesRow};
+use crate::output::write_atomic;
+
+/// A chart and the table of the numbers behind it.
+struct Figure {
+    id: String,
+    title: String,
+    svg: String,
+    table: String,
+    note: String,
+}
+
+/// Writes the report of `dir` to `out` (and each chart to `svg_dir`).
+pub fn write(dir: &Path, out: &Path, svg_dir: Option<&Path>) -> Result<()> {
+    if !dir.is_dir() {
+        bail!("{} is not a folder", dir.display());
+    }
+    let manifest_path = dir.join("manifest.json");
+    if !manifest_path.is_file() {
+        let empty = std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(true);
+        if empty {
+            bail!(
+                "{} is empty: run `dibsim compare --out {0}` or `dibsim sweep FILE --out {0}` first",
+                dir.display()
+            );
+        }
+        bail!(
+            "{} has no manifest.json: it is not the output of `dibsim compare --out` or `dibsim sweep --out` (or it was written by an older dibsim; re-run it)",
+            dir.display()
+        );
+    }
+    let text = std::fs::read_to_string(&manifest_path)
+        .with_context(|| format!("cannot read {}", manifest_path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not valid JSON (a partial write?)",
+            manifest_path.display()
+        )
+    })?;
+    let version = json["dibsim_version"]
+        .as_str()
+        .unwrap_or("an unknown version");
+    if version != env!("CARGO_PKG_VERSION") {
+        bail!(
+            "{} was written by dibsim {version}; this is dibsim {}: re-run the compare or sweep with this version to report it",
+            dir.display(),
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    let (title, header, figures) = if json.get("runs_schema").is_some() {
+        sweep_report(dir, &text)?
+    } else if json["kind"] == "compare" {
+        let m: CompareManifest = serde_json::from_value(json)
+            .with_context(|| format!("{} is not a compare manifest", manifest_path.display()))?;
+        compare_report(dir, &m)?
+    } else {
+        bail!("{}: unknown kind of output", manifest_path.display());
+    };
+    let page = page(&title, &header, &figures);
+    if let Some(sd) = svg_dir {
+        std::fs::create_dir_all(sd).with_context(|| format!("cannot create {}", sd.display()))?;
+        for f in &figures {
+            write_atomic(&sd.join(format!("{}.svg", f.id)), f.svg.as_bytes())?;
+        }
+    }
+    write_atomic(out, page.as_bytes())?;
+    Ok(())
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A table cell showing `shown` and carrying the exact value.
+fn cell(value: f64, shown: String) -> String {
+    if value.is_nan() {
+        "<td data-value=\"\">n/a</td>".into()
+    } else {
+        format!("<td data-value=\"{value}\">{}</td>", esc(&shown))
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}", 100.0 * x)
+}
+
+fn page(title: &str, header: &str, figures: &[Figure]) -> String {
+    let mut s = String::new();
+    s.push_str("<!DOCTYPE html>\n<html lang=\"en\" xmlns=\"http://www.w3.org/1999/xhtml\">\n<head>\n<meta charset=\"utf-8\"/>\n");
+    let _ = writeln!(s, "<title>{}</title>", esc(title));
+    s.push_str(
+        "<style>\n\
+         body { font-family: sans-serif; max-width: 860px; margin: 2em auto; color: #222; line-height: 1.4; }\n\
+         h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }\n\
+         figure { margin: 1.5em 0; page-break-inside: avoid; break-inside: avoid; }\n\
+         figcaption { font-size: 0.9em; color: #444; }\n\
+         svg { max-width: 100%; height: auto; }\n\
+         table { border-collapse: collapse; font-size: 0.8em; margin: 0.5em 0; }\n\
+         th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }\n\
+         th:first-child, td:first-child { text-align: left; }\n\
+         .settings td { text-align: left; }\n\
+         @media print { body { max-width: none; } h2 { page-break-before: auto; } }\n\
+         </style>\n</head>\n<body>\n",
+    );
+    let _ = writeln!(s, "<h1>{}</h1>", esc(title));
+    s.push_str(header);
+    let mut section = "";
+    for f in figures {
+        let sec = f.id.split('-').next().unwrap_or("");
+        if sec != section {
+            section = sec;
+            let heading = match sec {
+                "share" => "Share of deliveries over time",
+                "delta" => "Difference from the baseline",
+                "focal" => "The focal exporter's lines: backlog, capacity, utilisation",
+                "wait" => "Quoted and realised delivery times",
+                "sweep" => "Swept parameters against the share",
+                _ => "Charts",
+            };
+            let _ = writeln!(s, "<h2 id=\"{sec}\">{heading}</h2>");
+        }
+        let _ = writeln!(
+            s,
+            "<figure id=\"{}\">\n{}\n<figcaption>{}</figcaption>\n{}\n</figure>",
+            esc(&f.id),
+            f.svg.trim(),
+            esc(&f.note),
+            f.table
+        );
+        let _ = &f.title;
+    }
+    s.push_str("</body>\n</html>\n");
+    s
+}
+
+fn settings_table(rows: &[(String, String)]) -> String {
+    let mut t = String::from("<table class=\"settings\">\n");
+    for (k, v) in rows {
+        let _ = writeln!(t, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+    }
+    t.push_str("</table>\n");
+    t
+}
+
+fn compare_report(dir: &Path, m: &CompareManifest) -> Result<(String, String, Vec<Figure>)> {
+    let need = |f: &str| -> Result<PathBuf> {
+        let p = dir.join(f);
+        if !p.is_file() {
+            bail!(
+                "{} is partial: it has manifest.json but no {f}; re-run `dibsim compare --out {}`",
+                dir.display(),
+                dir.display()
+            );
+        }
+        Ok(p)
+    };
+    let rows: Vec<CompareRow> = data::read_csv(&need("compare.csv")?)?;
+    let series: Vec<SeriesRow> = data::read_csv(&need("series.csv")?)?;
+    let names: Vec<&str> = m.scenarios.iter().map(|s| s.name.as_str()).collect();
+    for n in &names {
+        if !rows.iter().any(|r| &r.scenario == n) {
+            bail!(
+                "{} is partial: compare.csv has no rows for scenario `{n}`",
+                dir.display()
+            );
+        }
+        if !series.iter().any(|r| &r.scenario == n) {
+            bail!(
+                "{} is partial: series.csv has no rows for scenario `{n}`",
+                dir.display()
+            );
+        }
+    }
+    let [from, to] = m.window;
+    // Series by (scenario, exporter, metric).
+    let mut by: BTreeMap<(&str, &str, &str), Vec<&SeriesRow>> = BTreeMap::new();
+    for r in &series {
+        by.entry((r.scenario.as_str(), r.exporter.as_str(), r.metric.as_str()))
+            .or_default()
+            .push(r);
+    }
+    let year_of = |r: &SeriesRow| r.year as f64 + (r.month % 12) as f64 / 12.0;
+    let line = |scenario: &str,
+                exporter: &str,
+                metric: &str,
+                label: String,
+                style: usize,
+                reference: bool|
+     -> Option<Line> {
+        let rs = by.get(&(scenario, exporter, metric))?;
+        Some(Line {
+            label,
+            x: rs.iter().map(|r| year_of(r)).collect(),
+            mean: rs.iter().map(|r| r.mean).collect(),
+            lo: rs.iter().map(|r| r.lo).collect(),
+            hi: rs.iter().map(|r| r.hi).collect(),
+            style,
+            reference,
+        })
+    };
+    // Major exporters: the five largest in the baseline's window, and the focal one.
+    let mut base_rows: Vec<&CompareRow> =
+        rows.iter().filter(|r| r.scenario == m.baseline).collect();
+    base_rows.sort_by(|a, b| b.share_mean.total_cmp(&a.share_mean));
+    let mut major: Vec<String> = base_rows
+        .iter()
+        .take(5)
+        .map(|r| r.exporter.clone())
+        .collect();
+    if !major.contains(&m.focal_exporter) {
+        major.insert(0, m.focal_exporter.clone());
+    }
+    let mut figures = Vec::new();
+    let yearly_table = |lines: &[Line], percent: bool| -> String {
+        let mut t = String::from("<table>\n<tr><th>year (December)</th>");
+        for l in lines {
+            let _ = write!(t, "<th>{}</th>", esc(&l.label));
+        }
+        t.push_str("</tr>\n");
+        let n = lines.iter().map(|l| l.x.len()).max().unwrap_or(0);
+        for k in (11..n).step_by(12) {
+            let _ = write!(
+                t,
+                "<tr><td>{:.0}</td>",
+                lines[0].x.get(k).copied().unwrap_or(f64::NAN).floor()
+            );
+            for l in lines {
+                let v = l.mean.get(k).copied().unwrap_or(f64::NAN);
+                t.push_str(&cell(v, if percent { pct(v) } else { format!("{v:.1}") }));
+            }
+            t.push_str("</tr>\n");
+        }
+        t.push_str("</table>\n");
+        t
+    };
+    for (si, s) in names.iter().enumerate() {
+        let mut lines = Vec::new();
+        for (k, e) in major.iter().enumerate() {
+            if let Some(l) = line(s, e, "share_60m", e.clone(), k, false) {
+                lines.push(l);
+            }
+            if si > 0 {
+                if let Some(l) = line(
+                    &m.baseline,
+                    e,
+                    "share_60m",
+                    format!("{e} ({})", m.baseline),
+                    k,
+                    true,
+                ) {
+                    lines.push(l);
+                }
+            }
+        }
+        let title = format!("{s}: share of world arms deliveries, trailing 60 months");
+        let svg = charts::time_chart(&title, "share of foreign deliveries (%)", &lines, true)?;
+        let solid: Vec<Line> = lines.into_iter().filter(|l| !l.reference).collect();
+        figures.push(Figure {
+            id: format!("share-{si}"),
+            title: title.clone(),
+            table: yearly_table(&solid, true),
+            svg,
+            note: format!(
+                "Mean over {} replicates with its 95% band; dashed: the same exporter in the baseline ({}). Table: the mean share (%) each December.",
+                m.replicates, m.baseline
+            ),
+        });
+    }
+    // Deltas by exporter, per scenario.
+    for (si, s) in names.iter().enumerate().skip(1) {
+        let rs: Vec<&CompareRow> = rows.iter().filter(|r| &r.scenario == s).collect();
+        let whiskers: Vec<Whisker> = rs
+            .iter()
+            .filter(|r| major.contains(&r.exporter))
+            .map(|r| Whisker {
+                label: r.exporter.clone(),
+                mean: 100.0 * r.delta_mean,
+                lo: 100.0 * r.delta_lo,
+                hi: 100.0 * r.delta_hi,
+            })
+            .collect();
+        let title = format!(
+            "{s} against {}: share {from}-{to}, percentage points",
+            m.baseline
+        );
+        let svg = charts::dot_whisker(
+            &title,
+            "difference from the baseline (percentage points)",
+            &whiskers,
+        )?;
+        let mut t = String::from("<table>\n<tr><th>exporter</th><th>share %</th><th>95% CI</th><th>vs baseline (pp)</th><th>95% CI</th></tr>\n");
+        for r in &rs {
+            let _ = writeln!(
+                t,
+                "<tr><td>{}</td>{}<td>[{}, {}]</td>{}<td>[{:+.2}, {:+.2}]</td></tr>",
+                esc(&r.exporter),
+                cell(r.share_mean, pct(r.share_mean)),
+                pct(r.share_lo),
+                pct(r.share_hi),
+                cell(r.delta_mean, format!("{:+.2}", 100.0 * r.delta_mean)),
+                100.0 * r.delta_lo,
+                100.0 * r.delta_hi
+            );
+        }
+        t.push_str("</table>\n");
+        figures.push(Figure {
+            id: format!("delta-{si}"),
+            title,
+            svg,
+            table: t,
+            note: format!(
+                "Dots: mean paired difference over {} replicates (common random numbers); whiskers: 95% interval. Filled: the interval excludes zero.",
+                m.replicates
+            ),
+        });
+    }
+    // The focal exporter's lines, all scenarios.
+    let focal = &m.focal_exporter;
+    let metrics: [(&str, &str, &str, bool); 4] = [
+        ("backlog_foreign_tiv", "foreign backlog", "TIV", false),
+        ("capacity_tiv", "capacity", "TIV per month", false),
+        ("production_tiv", "production", "TIV per month", false),
+        (
+            "utilisation",
+            "utilisation (production / capacity)",
+            "share of capacity (%)",
+            true,
+        ),
+    ];
+    for (k, (metric, what, unit, percent)) in metrics.iter().enumerate() {
+        let lines: Vec<Line> = names
+            .iter()
+            .enumerate()
+            .filter_map(|(si, s)| line(s, focal, metric, s.to_string(), si, false))
+            .collect();
+        let title = format!("{focal}: {what}");
+        let svg = charts::time_chart(&title, unit, &lines, *percent)?;
+        figures.push(Figure {
+            id: format!("focal-{k}"),
+            title,
+            table: yearly_table(&lines, *percent),
+            svg,
+            note: format!(
+                "Mean over {} replicates with its 95% band, by scenario. Table: each December.",
+                m.replicates
+            ),
+        });
+    }
+    for (si, s) in names.iter().enumerate() {
+        let lines: Vec<Line> = [
+            ("realised_wait_months_12m", "realised", false),
+            ("quoted_wait_months_12m", "quoted", true),
+        ]
+        .iter()
+        .filter_map(|(metric, label, reference)| {
+            line(
+                s,
+                focal,
+                metric,
+                label.to_string(),
+                if *reference { 1 } else { 0 },
+                *reference,
+            )
+        })
+        .collect();
+        let title = format!("{s}: {focal}'s delivery times, quoted and realised");
+        let svg = charts::time_chart(&title, "months from order to delivery", &lines, false)?;
+        figures.push(Figure {
+            id: format!("wait-{si}"),
+            title,
+            table: yearly_table(&lines, false),
+            svg,
+            note: "Completion-weighted means over the trailing 12 months; realised with its 95% band, quoted dashed.".into(),
+        });
+    }
+    // The header: settings, seeds, differences, the full compare table.
+    let mut h = settings_table(&[
+        ("dibsim version".into(), m.dibsim_version.clone()),
+        ("baseline".into(), m.baseline.clone()),
+        ("scenarios".into(), names.join(", ")),
+        ("focal exporter".into(), m.focal_exporter.clone()),
+        ("window".into(), format!("{from}-{to}")),
+        ("replicates".into(), m.replicates.to_string()),
+        ("base seed".into(), m.seed.to_string()),
+        (
+            "run seeds (replicate 0, 1, ...; the same in every scenario)".into(),
+            m.run_seeds
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        (
+            "--set".into(),
+            if m.sets.is_empty() {
+                "(none)".into()
+            } else {
+                m.sets.join(" ")
+            },
+        ),
+        (
+            "--plugin".into(),
+            if m.plugins.is_empty() {
+                "(none)".into()
+            } else {
+                m.plugins.join(" ")
+            },
+        ),
+        (
+            "reproduce".into(),
+            format!(
+                "dibsim compare {} --replicates {} --seed {} --from {from} --to {to}{}",
+                m.scenarios
+                    .iter()
+                    .map(|s| s.source.clone())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                m.replicates,
+                m.seed,
+                m.sets
+                    .iter()
+                    .map(|s| format!(" --set {s}"))
+                    .collect::<String>()
+            ),
+        ),
+    ]);
+    h.push_str("<h2 id=\"differences\">Scenario settings that differ from the baseline</h2>\n");
+    for s in m.scenarios.iter().skip(1) {
+        let _ = writeln!(
+            h,
+            "<h3>{}</h3>\n<p>{}</p>",
+            esc(&s.name),
+            esc(&s.description)
+        );
+        if s.differs.is_empty() {
+            h.push_str("<p>(no difference)</p>\n");
+            continue;
+        }
+        h.push_str(
+            "<table class=\"settings\">\n<tr><th>field</th><th>here</th><th>baseline</th></tr>\n",
+        );
+        for (k, v, b) in &s.differs {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(k),
+                esc(v),
+                esc(b)
+            );
+        }
+        h.push_str("</table>\n");
+    }
+    h.push_str(&format!(
+        "<h2 id=\"compare-table\">Shares {from}-{to} (compare.csv)</h2>\n<table id=\"compare-csv\">\n<tr><th>scenario</th><th>exporter</th><th>share %</th><th>lo</th><th>hi</th><th>vs baseline (pp)</th><th>lo</th><th>hi</th><th>replicates</th></tr>\n"
+    ));
+    for r in &rows {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td>{}{}{}{}{}{}<td>{}</td></tr>",
+            esc(&r.scenario),
+            esc(&r.exporter),
+            cell(r.share_mean, pct(r.share_mean)),
+            cell(r.share_lo, pct(r.share_lo)),
+            cell(r.share_hi, pct(r.share_hi)),
+            cell(r.delta_mean, format!("{:+.2}", 100.0 * r.delta_mean)),
+            cell(r.delta_lo, format!("{:+.2}", 100.0 * r.delta_lo)),
+            cell(r.delta_hi, format!("{:+.2}", 100.0 * r.delta_hi)),
+            r.replicates
+        );
+    }
+    h.push_str("</table>\n");
+    Ok((
+        format!(
+            "dibsim compare: {} against {}",
+            names[1..].join(", "),
+            m.baseline
+        ),
+        h,
+        figures,
+    ))
+}
+
+fn sweep_report(dir: &Path, manifest_text: &str) -> Result<(String, String, Vec<Figure>)> {
+    let m: crate::sweep::Manifest = serde_json::from_str(manifest_text)
+        .with_context(|| format!("{}/manifest.json is not a sweep manifest", dir.display()))?;
+    let points = dir.join("points.csv");
+    if !points.is_file() {
+        bail!(
+            "{} is a partial sweep (no points.csv): finish it with `dibsim sweep FILE --out {} --resume` (or merge its shards) first",
+            dir.display(),
+            dir.display()
+        );
+    }
+    let mut rdr = csv::Reader::from_path(&points)
+        .with_context(|| format!("cannot read {}", points.display()))?;
+    let header: Vec<String> = rdr.headers()?.iter().map(str::to_string).collect();
+    let recs: Vec<csv::StringRecord> = rdr
+        .records()
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("cannot read {}", points.display()))?;
+    if recs.is_empty() {
+        bail!("{} has no rows", points.display());
+    }
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let num = |r: &csv::StringRecord, i: usize| {
+        r.get(i)
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let axes: Vec<String> = m.axes.iter().map(|a| a.path.clone()).collect();
+    let shares: Vec<&crate::sweep::spec::MetricColumn> =
+        m.metrics.iter().filter(|c| c.metric == "share").collect();
+    if shares.is_empty() {
+        bail!(
+            "{}: the sweep kept no `share` metric to chart",
+            dir.display()
+        );
+    }
+    let mut figures = Vec::new();
+    for (k, sc) in shares.iter().enumerate() {
+        let (mi, lo, hi) = (
+            col(&format!("{}_mean", sc.name)),
+            col(&format!("{}_lo", sc.name)),
+            col(&format!("{}_hi", sc.name)),
+        );
+        let (Some(mi), Some(lo), Some(hi)) = (mi, lo, hi) else {
+            bail!(
+                "{}: points.csv lacks the columns of {}",
+                dir.display(),
+                sc.name
+            );
+        };
+        let label = format!("{} share {}-{}", sc.exporter, sc.from, sc.to);
+        let numeric: Vec<usize> = axes
+            .iter()
+            .filter_map(|a| col(a))
+            .filter(|&i| recs.iter().all(|r| num(r, i).is_finite()))
+            .collect();
+        let mut table = String::from("<table>\n<tr><th>point</th>");
+        for a in &axes {
+            let _ = write!(table, "<th>{}</th>", esc(a));
+        }
+        table.push_str("<th>runs</th><th>mean %</th><th>lo</th><th>hi</th></tr>\n");
+        for r in &recs {
+            let _ = write!(table, "<tr><td>{}</td>", esc(r.get(0).unwrap_or("")));
+            for a in &axes {
+                let _ = write!(
+                    table,
+                    "<td>{}</td>",
+                    esc(col(a).and_then(|i| r.get(i)).unwrap_or(""))
+                );
+            }
+            let runs = col("runs").and_then(|i| r.get(i)).unwrap_or("");
+            let _ = writeln!(
+                table,
+                "<td>{}</td>{}{}{}</tr>",
+                esc(runs),
+                cell(num(r, mi), pct(num(r, mi))),
+                cell(num(r, lo), pct(num(r, lo))),
+                cell(num(r, hi), pct(num(r, hi)))
+            );
+        }
+        table.push_str("</table>\n");
+        let (svg, note) = match numeric.len() {
+            0 => bail!("{}: no numeric swept parameter to chart", dir.display()),
+            1 => {
+                let i = numeric[0];
+                let mut pts: Vec<(f64, f64, f64, f64)> = recs
+                    .iter()
+                    .map(|r| (num(r, i), num(r, mi), num(r, lo), num(r, hi)))
+                    .collect();
+                pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+                (
+                    charts::param_line(
+                        &format!("{label} against {}", header[i]),
+                        &header[i],
+                        &format!("{label} (%)"),
+                        &pts,
+                    )?,
+                    format!(
+                        "Mean over {} replicates per point, with 95% intervals.",
+                        m.replicates
+                    ),
+                )
+            }
+            _ => {
+                let (i, j) = (numeric[0], numeric[1]);
+                let mut xs: Vec<f64> = recs.iter().map(|r| num(r, i)).collect();
+                let mut ys: Vec<f64> = recs.iter().map(|r| num(r, j)).collect();
+                xs.sort_by(f64::total_cmp);
+                xs.dedup();
+                ys.sort_by(f64::total_cmp);
+                ys.dedup();
+                // Mean over any further axes.
+                let mut grid = vec![vec![(0.0, 0usize); ys.len()]; xs.len()];
+                for r in &recs {
+                    let (x, y, v) = (num(r, i), num(r, j), num(r, mi));
+                    if let (Some(a), Some(b)) = (
+                        xs.iter().position(|q| *q == x),
+                        ys.iter().position(|q| *q == y),
+                    ) {
+                        if v.is_finite() {
+                            grid[a][b].0 += v;
+                            grid[a][b].1 += 1;
+                        }
+                    }
+                }
+                let cellv = |a: usize, b: usize| {
+                    if grid[a][b].1 > 0 {
+                        grid[a][b].0 / grid[a][b].1 as f64
+                    } else {
+                        f64::NAN
+                    }
+                };
+                (
+                    charts::heat_map(
+                        &format!("{label}: mean over replicates"),
+                        &header[i],
+                        &header[j],
+                        &xs,
+                        &ys,
+                        &cellv,
+                    )?,
+                    format!(
+                        "Mean over {} replicates per cell{}; intervals in the table.",
+                        m.replicates,
+                        if numeric.len() > 2 {
+                            " (and over the other swept parameters)"
+                        } else {
+                            ""
+                        }
+                    ),
+                )
+            }
+        };
+        figures.push(Figure {
+            id: format!("sweep-{k}"),
+            title: label,
+            svg,
+            table,
+            note,
+        });
+    }
+    let h = settings_table(&[
+        ("dibsim version".into(), m.dibsim_version.clone()),
+        ("sweep".into(), m.name.clone()),
+        ("sweep file".into(), m.sweep_file.clone()),
+        ("base scenario".into(), m.base.clone()),
+        ("swept parameters".into(), axes.join(", ")),
+        (
+            "points x replicates".into(),
+            format!("{} x {} = {} runs", m.points, m.replicates, m.runs),
+        ),
+        ("base seed".into(), m.seed.to_string()),
+        (
+            "common random numbers".into(),
+            m.common_random_numbers.to_string(),
+        ),
+        (
+            "run seeds".into(),
+            "in runs.parquet / runs.csv, one per run".into(),
+        ),
+        ("fingerprint".into(), m.fingerprint.clone()),
+        ("reproduce".into(), format!("dibsim sweep {}", m.sweep_file)),
+    ]);
+    Ok((format!("dibsim sweep: {}", m.name), h, figures))
+}
