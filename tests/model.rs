@@ -13,7 +13,7 @@ use dibsim_core::World;
 fn load(arg: &str, sets: &[&str]) -> Prepared {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     let l = loader::load(arg, &sets).unwrap_or_else(|e| panic!("{arg}: {e:#}"));
-    prepare(&l.scenario)
+    prepare(&l.scenario).unwrap()
 }
 
 /// For every line at every month of every bundled scenario: TIV ordered =
@@ -104,7 +104,7 @@ fn parallel_decide_is_thread_count_independent() {
         }
     }
     assert!(s.allies.len() >= dibsim_core::world::PARALLEL_ALLIES);
-    let p = prepare(&s);
+    let p = prepare(&s).unwrap();
     let run_on = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

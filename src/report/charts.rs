@@ -154,9 +154,13 @@ pub fn time_chart(title: &str, y_label: &str, lines: &[Line], percent: bool) -> 
                     .map_err(err)?
             };
             let style = l.style;
-            drawn.label(l.label.clone()).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], colour(style).stroke_width(2))
-            });
+            // The baseline's dashed lines share their exporter's colour and
+            // are explained in the caption, not the legend.
+            if !l.reference {
+                drawn.label(l.label.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour(style).stroke_width(2))
+                });
+            }
             if !l.reference {
                 // A marker a year, so lines differ in greyscale too.
                 let every: Vec<(f64, f64)> = pts.iter().step_by(12).copied().collect();
@@ -165,7 +169,7 @@ pub fn time_chart(title: &str, y_label: &str, lines: &[Line], percent: bool) -> 
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(SeriesLabelPosition::MiddleRight)
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(180, 180, 180))
             .label_font(("sans-serif", 12))

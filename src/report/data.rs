@@ -240,7 +240,15 @@ pub fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
     let rows = rdr
         .deserialize()
         .enumerate()
-        .map(|(i, r)| r.with_context(|| format!("{}: row {}", path.display(), i + 1)))
+        .map(|(i, r)| {
+            r.with_context(|| {
+                format!(
+                    "{} is partial or damaged at row {} (re-run the compare)",
+                    path.display(),
+                    i + 1
+                )
+            })
+        })
         .collect::<Result<Vec<T>>>()?;
     if rows.is_empty() {
         bail!(

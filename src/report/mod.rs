@@ -68,7 +68,7 @@ pub fn write(dir: &Path, out: &Path, svg_dir: Option<&Path>) -> Result<()> {
             env!("CARGO_PKG_VERSION")
         );
     }
-    let (title, header, figures) = if json.get("runs_schema").is_some() {
+    let (title, header, figures, footer) = if json.get("runs_schema").is_some() {
         sweep_report(dir, &text)?
     } else if json["kind"] == "compare" {
         let m: CompareManifest = serde_json::from_value(json)
@@ -77,7 +77,7 @@ pub fn write(dir: &Path, out: &Path, svg_dir: Option<&Path>) -> Result<()> {
     } else {
         bail!("{}: unknown kind of output", manifest_path.display());
     };
-    let page = page(&title, &header, &figures);
+    let page = page(&title, &header, &figures, &footer);
     if let Some(sd) = svg_dir {
         std::fs::create_dir_all(sd).with_context(|| format!("cannot create {}", sd.display()))?;
         for f in &figures {
@@ -108,7 +108,7 @@ fn pct(x: f64) -> String {
     format!("{:.2}", 100.0 * x)
 }
 
-fn page(title: &str, header: &str, figures: &[Figure]) -> String {
+fn page(title: &str, header: &str, figures: &[Figure], footer: &str) -> String {
     let mut s = String::new();
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\" xmlns=\"http://www.w3.org/1999/xhtml\">\n<head>\n<meta charset=\"utf-8\"/>\n");
     let _ = writeln!(s, "<title>{}</title>", esc(title));
@@ -153,6 +153,7 @@ fn page(title: &str, header: &str, figures: &[Figure]) -> String {
         );
         let _ = &f.title;
     }
+    s.push_str(footer);
     s.push_str("</body>\n</html>\n");
     s
 }
@@ -166,7 +167,9 @@ fn settings_table(rows: &[(String, String)]) -> String {
     t
 }
 
-fn compare_report(dir: &Path, m: &CompareManifest) -> Result<(String, String, Vec<Figure>)> {
+type Parts = (String, String, Vec<Figure>, String);
+
+fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
     let need = |f: &str| -> Result<PathBuf> {
         let p = dir.join(f);
         if !p.is_file() {
@@ -192,6 +195,18 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<(String, String, Ve
             bail!(
                 "{} is partial: series.csv has no rows for scenario `{n}`",
                 dir.display()
+            );
+        }
+    }
+    let per_scenario = |n: &str| series.iter().filter(|r| r.scenario == n).count();
+    let expected = per_scenario(names[0]);
+    for n in &names[1..] {
+        if per_scenario(n) != expected {
+            bail!(
+                "{} is partial: series.csv has {} rows for `{n}` but {expected} for `{}`",
+                dir.display(),
+                per_scenario(n),
+                names[0]
             );
         }
     }
@@ -284,10 +299,17 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<(String, String, Ve
             title: title.clone(),
             table: yearly_table(&solid, true),
             svg,
-            note: format!(
-                "Mean over {} replicates with its 95% band; dashed: the same exporter in the baseline ({}). Table: the mean share (%) each December.",
-                m.replicates, m.baseline
-            ),
+            note: if si == 0 {
+                format!(
+                    "Mean over {} replicates with its 95% band. Table: the mean share (%) each December.",
+                    m.replicates
+                )
+            } else {
+                format!(
+                    "Mean over {} replicates with its 95% band; dashed: the same exporter in the baseline ({}). Table: the mean share (%) each December.",
+                    m.replicates, m.baseline
+                )
+            },
         });
     }
     // Deltas by exporter, per scenario.
@@ -387,7 +409,7 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<(String, String, Ve
             )
         })
         .collect();
-        let title = format!("{s}: {focal}'s delivery times, quoted and realised");
+        let title = format!("{s}: delivery times of {focal}, quoted and realised");
         let svg = charts::time_chart(&title, "months from order to delivery", &lines, false)?;
         figures.push(Figure {
             id: format!("wait-{si}"),
@@ -398,7 +420,7 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<(String, String, Ve
         });
     }
     // The header: settings, seeds, differences, the full compare table.
-    let mut h = settings_table(&[
+    let h = settings_table(&[
         ("dibsim version".into(), m.dibsim_version.clone()),
         ("baseline".into(), m.baseline.clone()),
         ("scenarios".into(), names.join(", ")),
@@ -436,7 +458,10 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<(String, String, Ve
                 "dibsim compare {} --replicates {} --seed {} --from {from} --to {to}{}",
                 m.scenarios
                     .iter()
-                    .map(|s| s.source.clone())
+                    .map(|s| match s.source.strip_prefix("bundled:") {
+                        Some(b) => b.trim_end_matches(".toml").to_string(),
+                        None => s.source.clone(),
+                    })
                     .collect::<Vec<_>>()
                     .join(" "),
                 m.replicates,
@@ -448,6 +473,9 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<(String, String, Ve
             ),
         ),
     ]);
+    let mut f = String::new();
+    let h_out = h;
+    let mut h = String::new();
     h.push_str("<h2 id=\"differences\">Scenario settings that differ from the baseline</h2>\n");
     for s in m.scenarios.iter().skip(1) {
         let _ = writeln!(
@@ -493,18 +521,20 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<(String, String, Ve
         );
     }
     h.push_str("</table>\n");
+    f.push_str(&h);
     Ok((
         format!(
             "dibsim compare: {} against {}",
             names[1..].join(", "),
             m.baseline
         ),
-        h,
+        h_out,
         figures,
+        f,
     ))
 }
 
-fn sweep_report(dir: &Path, manifest_text: &str) -> Result<(String, String, Vec<Figure>)> {
+fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
     let m: crate::sweep::Manifest = serde_json::from_str(manifest_text)
         .with_context(|| format!("{}/manifest.json is not a sweep manifest", dir.display()))?;
     let points = dir.join("points.csv");
@@ -687,5 +717,10 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<(String, String, Vec<
         ("fingerprint".into(), m.fingerprint.clone()),
         ("reproduce".into(), format!("dibsim sweep {}", m.sweep_file)),
     ]);
-    Ok((format!("dibsim sweep: {}", m.name), h, figures))
+    Ok((
+        format!("dibsim sweep: {}", m.name),
+        h,
+        figures,
+        String::new(),
+    ))
 }
