@@ -611,6 +611,9 @@ fn sweep(
         println!("output would go to {}", out.display());
         return Ok(());
     }
+    // Load the base scenario's plugins here, on the main thread, before any
+    // worker runs plugin code (and refuse a bad one before the sweep starts).
+    prepare(&sw.base_scenario).with_context(|| format!("{}: base scenario", sw.label))?;
     let opts = crate::sweep::Options {
         out: out.clone(),
         resume,
@@ -681,36 +684,41 @@ fn bench_sweep(file: &Path) -> Result<()> {
     // Three rounds, each timing every variant once, so that drift in the
     // machine's speed hits all of them alike; medians are reported.
     let mut times = vec![Vec::new(); 6];
-    for _round in 0..3 {
+    // Each round times every variant once, in an order that rotates from
+    // round to round, so that drift in the machine's speed does not favour
+    // whichever variant runs first; medians are reported.
+    for round in 0..3 {
         for (t, threads) in [1usize, 2].into_iter().enumerate() {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()?;
-            // Bare: every run from scratch on points built beforehand,
-            // results dropped.
-            let t0 = Instant::now();
-            pool.install(|| -> Result<()> {
-                (0..runs).into_par_iter().try_for_each(|run| -> Result<()> {
-                    let (p, r) = sw.locate(run);
-                    std::hint::black_box(run_one(&prepared[p], sw.seed(p, r))?);
-                    Ok(())
-                })
-            })?;
-            times[t * 3].push(t0.elapsed().as_secs_f64());
-            for (k, fork) in [false, true].into_iter().enumerate() {
-                let out = tmp.join(format!("{threads}-{fork}"));
-                let opts = Options {
-                    out: out.clone(),
-                    resume: false,
-                    shard: Shard::ALL,
-                    format: Format::Parquet,
-                    fork,
-                    progress: false,
-                };
+            for k in (0..3).map(|i| (i + round) % 3) {
                 let t0 = Instant::now();
-                pool.install(|| crate::sweep::execute(&sw, &opts, &|s: &Scenario| prepare(s)))?;
-                times[t * 3 + 1 + k].push(t0.elapsed().as_secs_f64());
-                std::fs::remove_dir_all(&out).ok();
+                if k == 0 {
+                    // Bare: every run from scratch on points built
+                    // beforehand, results dropped.
+                    pool.install(|| -> Result<()> {
+                        (0..runs).into_par_iter().try_for_each(|run| -> Result<()> {
+                            let (p, r) = sw.locate(run);
+                            std::hint::black_box(run_one(&prepared[p], sw.seed(p, r))?);
+                            Ok(())
+                        })
+                    })?;
+                } else {
+                    let fork = k == 2;
+                    let out = tmp.join(format!("{threads}-{fork}"));
+                    let opts = Options {
+                        out: out.clone(),
+                        resume: false,
+                        shard: Shard::ALL,
+                        format: Format::Parquet,
+                        fork,
+                        progress: false,
+                    };
+                    pool.install(|| crate::sweep::execute(&sw, &opts, &|s: &Scenario| prepare(s)))?;
+                    std::fs::remove_dir_all(&out).ok();
+                }
+                times[t * 3 + k].push(t0.elapsed().as_secs_f64());
             }
         }
     }
