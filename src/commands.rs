@@ -485,6 +485,9 @@ fn compare(
 }
 
 fn bench(arg: &str, runs: u32, plugins: &[String]) -> Result<()> {
+    if runs == 0 {
+        bail!("--runs must be at least 1");
+    }
     if !plugins.is_empty() {
         return bench_plugin(arg, runs, plugins);
     }
@@ -752,6 +755,9 @@ fn bench_sweep(file: &Path) -> Result<()> {
 /// A plugin against the built-in: the same runs (same seeds) alternated, so
 /// that drift in the machine's speed hits both alike.
 fn bench_plugin(arg: &str, runs: u32, plugins: &[String]) -> Result<()> {
+    if runs == 0 {
+        bail!("--runs must be at least 1");
+    }
     let t0 = Instant::now();
     let with = loader::load_with(arg, &[], plugins)?;
     let p_plugin = prepare(&with.scenario)?;

@@ -244,6 +244,18 @@ fn empty_partial_and_foreign_folders_are_refused_and_nothing_is_written() {
     std::fs::create_dir(&other).unwrap();
     std::fs::write(other.join("notes.txt"), "hello").unwrap();
     check(&other, "no manifest.json");
+    // One shard of a sweep: merge first.
+    let shard = dir.path().join("shard");
+    ok(&[
+        "sweep",
+        "tests/fixtures/sweeps/small.toml",
+        "--out",
+        shard.to_str().unwrap(),
+        "--shard",
+        "0/2",
+        "-q",
+    ]);
+    check(&shard, "merge the shards first");
     // A sweep that has not finished.
     let sw = dir.path().join("sw");
     ok(&[

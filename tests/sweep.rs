@@ -38,15 +38,19 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// A sweep file beside the fixtures, with `replicates` changed.
+/// A copy of a fixture sweep file with `replicates` changed.
 fn with_replicates(dir: &Path, reps: u32) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(SMALL);
+    with_replicates_of(SMALL, dir, reps)
+}
+
+fn with_replicates_of(fixture: &str, dir: &Path, reps: u32) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/levers/base.toml");
     let t = std::fs::read_to_string(&src)
         .unwrap()
         .replace("replicates = 3", &format!("replicates = {reps}"))
         .replace("../levers/base.toml", base.to_str().unwrap());
-    let p = dir.join(format!("small-{reps}.toml"));
+    let p = dir.join(format!("copy-{reps}.toml"));
     std::fs::write(&p, t).unwrap();
     p
 }
@@ -141,8 +145,8 @@ fn forked_and_unforked_sweeps_agree() {
 #[test]
 fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
     let dir = tempfile::tempdir().unwrap();
-    // Enough runs that the kill lands mid-sweep.
-    let file = with_replicates(dir.path(), 150);
+    // Enough runs that the kill lands mid-sweep; time series kept too.
+    let file = with_replicates_of("tests/fixtures/sweeps/series.toml", dir.path(), 150);
     let full = dir.path().join("full");
     dibsim(&["sweep", s(&file), "--out", s(&full), "-q"]);
     let killed = dir.path().join("killed");
@@ -160,13 +164,14 @@ fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
         if rows > 100 || t0.elapsed() > Duration::from_secs(60) {
             break;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(2));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let kept = text(&journal).lines().count() - 1;
     assert!(kept > 0 && kept < 1200, "killed after {kept} of 1200 runs");
     assert!(!killed.join("runs.parquet").exists());
+    assert!(killed.join("timeseries.partial.csv").exists());
     // Without --resume the folder is refused, not overwritten.
     let refused = dibsim_raw(&["sweep", s(&file), "--out", s(&killed), "-q"]);
     assert!(!refused.status.success());
@@ -174,21 +179,59 @@ fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
     let out = dibsim(&["sweep", s(&file), "--out", s(&killed), "--resume", "-q"]);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
-        said.contains(&format!("ran {} run(s)", 1200 - kept)) || said.contains("already"),
-        "{said}"
+        said.contains(&format!("ran {} run(s)", 1200 - kept)),
+        "only the missing runs are run: {said}"
     );
-    assert_eq!(
-        read(&full.join("runs.parquet")),
-        read(&killed.join("runs.parquet"))
-    );
-    assert_eq!(
-        read(&full.join("points.csv")),
-        read(&killed.join("points.csv"))
-    );
+    for f in ["runs.parquet", "points.csv", "timeseries.parquet"] {
+        assert!(read(&full.join(f)) == read(&killed.join(f)), "{f} differs");
+    }
     assert!(!journal.exists());
     // Resuming a finished sweep runs nothing.
     let again = dibsim(&["sweep", s(&file), "--out", s(&killed), "--resume", "-q"]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("already complete"));
+}
+
+#[test]
+fn a_series_journal_left_behind_the_runs_is_caught_up_on_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    dibsim(&[
+        "sweep",
+        "tests/fixtures/sweeps/series.toml",
+        "--out",
+        s(&full),
+        "--format",
+        "csv",
+        "-q",
+    ]);
+    // As if a power cut kept the runs journal whole but lost the series'
+    // tail: 20 runs recorded, the series of only some of them.
+    let cut = dir.path().join("cut");
+    std::fs::create_dir(&cut).unwrap();
+    std::fs::copy(full.join("manifest.json"), cut.join("manifest.json")).unwrap();
+    let runs = text(&full.join("runs.csv"));
+    let kept: String = runs.lines().take(21).map(|l| format!("{l}\n")).collect();
+    std::fs::write(cut.join("runs.partial.csv"), kept).unwrap();
+    let series = text(&full.join("timeseries.csv"));
+    let part: String = series
+        .lines()
+        .take(1000)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(cut.join("timeseries.partial.csv"), part).unwrap();
+    dibsim(&[
+        "sweep",
+        "tests/fixtures/sweeps/series.toml",
+        "--out",
+        s(&cut),
+        "--format",
+        "csv",
+        "--resume",
+        "-q",
+    ]);
+    for f in ["runs.csv", "points.csv", "timeseries.csv"] {
+        assert!(read(&full.join(f)) == read(&cut.join(f)), "{f} differs");
+    }
 }
 
 #[test]
@@ -433,6 +476,8 @@ fn bad_sweep_files_are_refused_with_the_problem_named() {
         ("bad_zip_lengths", &["equal length"]),
         ("bad_missing_base", &["nowhere.toml", "no such file"]),
         ("bad_window", &["window [2030, 2050] is outside"]),
+        ("bad_sobol_samples", &["at most 65536 samples"]),
+        ("bad_linebreak", &["`description`", "line break"]),
     ];
     for (name, needles) in cases {
         let file = format!("tests/fixtures/sweeps/{name}.toml");

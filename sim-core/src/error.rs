@@ -48,9 +48,7 @@ impl ScenarioError {
 pub enum RunError {
     #[error("{0}")]
     Setup(String),
-    #[error(
-        "{slot} behaviour `{behaviour}` failed for agent `{agent}` in month {month}: {message}"
-    )]
+    #[error("{slot} behaviour `{behaviour}` failed for `{agent}` in month {month}: {message}")]
     Behaviour {
         behaviour: String,
         slot: &'static str,

@@ -295,16 +295,30 @@ fn prepare_ally(
     }
 }
 
-/// "allies A to B" for a fault no single requirement caused.
-fn batch_allies(cfg: &Compiled, reqs: &[ReqView]) -> String {
-    match (reqs.first(), reqs.last()) {
-        (Some(a), Some(b)) if a.ally != b.ally => format!(
-            "the batch of allies {} to {}",
-            cfg.scenario.allies[a.ally as usize].name, cfg.scenario.allies[b.ally as usize].name
-        ),
-        (Some(a), _) => cfg.scenario.allies[a.ally as usize].name.clone(),
-        _ => "an empty batch".into(),
+/// Up to five names, then how many more: "A, B and 3 more".
+fn name_list(names: &[&str]) -> String {
+    let mut v: Vec<&str> = Vec::new();
+    for n in names {
+        if !v.contains(n) {
+            v.push(n);
+        }
     }
+    match v.len() {
+        0 => "no agent".into(),
+        1 => v[0].to_string(),
+        n if n <= 5 => format!("{} and {}", v[..n - 1].join(", "), v[n - 1]),
+        n => format!("{} and {} more", v[..5].join(", "), n - 5),
+    }
+}
+
+/// The allies of a batch, for a fault no single requirement caused (a
+/// panic, an error without an index).
+fn batch_allies(cfg: &Compiled, reqs: &[ReqView]) -> String {
+    let names: Vec<&str> = reqs
+        .iter()
+        .map(|r| cfg.scenario.allies[r.ally as usize].name.as_str())
+        .collect();
+    name_list(&names)
 }
 
 /// One month's requirements and offers of every ally, in ally order, cut
@@ -1131,19 +1145,29 @@ impl World {
             tranches.clear();
             tranches.resize(views.len(), 0.0);
             let fault = |k: Option<usize>, message: String| {
-                let owner = k.and_then(|k| views.get(k)).map(|v| v.owner as usize);
-                let kind = owner.map(|o| cfg.owners[o].kind);
+                // The line it failed on, or else every line of the call.
+                let owners: Vec<usize> = match k.and_then(|k| views.get(k)) {
+                    Some(v) => vec![v.owner as usize],
+                    None => views.iter().map(|v| v.owner as usize).collect(),
+                };
+                let contractor = owners
+                    .iter()
+                    .any(|&o| cfg.owners[o].kind == OwnerKind::Contractor);
+                let competitor = owners
+                    .iter()
+                    .any(|&o| cfg.owners[o].kind == OwnerKind::Competitor);
+                let names: Vec<&str> = owners
+                    .iter()
+                    .map(|&o| cfg.scenario.suppliers[o].name.as_str())
+                    .collect();
                 RunError::Behaviour {
                     behaviour: behaviour.name().to_string(),
-                    slot: match kind {
-                        Some(OwnerKind::Competitor) => "competitor investment",
-                        Some(OwnerKind::Contractor) => "contractor investment",
-                        None => "investment",
+                    slot: match (contractor, competitor) {
+                        (true, false) => "contractor investment",
+                        (false, true) => "competitor investment",
+                        _ => "contractor and competitor investment",
                     },
-                    agent: match owner {
-                        Some(o) => cfg.scenario.suppliers[o].name.clone(),
-                        None => format!("the batch of {} lines", views.len()),
-                    },
+                    agent: name_list(&names),
                     month: t,
                     message,
                 }

@@ -537,6 +537,18 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
 fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
     let m: crate::sweep::Manifest = serde_json::from_str(manifest_text)
         .with_context(|| format!("{}/manifest.json is not a sweep manifest", dir.display()))?;
+    if m.range != [0, m.runs] {
+        bail!(
+            "{} holds shard {}/{} of sweep `{}` (runs {}..{} of {}): merge the shards first (`dibsim merge DIR... --out MERGED`) and report the merged folder",
+            dir.display(),
+            m.shard.index,
+            m.shard.count,
+            m.name,
+            m.range[0],
+            m.range[1],
+            m.runs
+        );
+    }
     let points = dir.join("points.csv");
     if !points.is_file() {
         bail!(

@@ -668,6 +668,29 @@ pub fn execute(sweep: &Sweep, opts: &Options, prepare: &PrepareFn) -> Result<Out
                 }
             }
             done_rows = st.rows;
+            // The series journal must hold every ok run the runs journal
+            // does (a power cut can leave it behind despite the write
+            // order); if not, both go back to where the series is whole.
+            if let Some(schema) = &mf.timeseries_schema {
+                let lo = mf.range[0] + done_rows;
+                let last_ok = last_ok_run(&runs_journal, lo)?;
+                let series_last = if series_journal.exists() {
+                    store::scan_journal(&series_journal, schema, Some(lo))?.last_run
+                } else {
+                    None
+                };
+                if series_last != last_ok {
+                    // The last run with series rows may itself be cut short.
+                    let back = series_last.unwrap_or(mf.range[0]).max(mf.range[0]);
+                    eprintln!(
+                        "resume: {} lags behind the runs (last whole run {:?}, runs journal has {:?}); continuing from run {back}",
+                        series_journal.display(),
+                        series_last,
+                        last_ok
+                    );
+                    done_rows = back - mf.range[0];
+                }
+            }
         }
     }
     mf.write(dir)?;
@@ -682,7 +705,7 @@ pub fn execute(sweep: &Sweep, opts: &Options, prepare: &PrepareFn) -> Result<Out
     let mut journal = Journal::open(
         &runs_journal,
         &mf.runs_schema,
-        keep(&runs_journal, &mf.runs_schema, None)?,
+        keep(&runs_journal, &mf.runs_schema, Some(lo))?,
     )?;
     let mut series = match &mf.timeseries_schema {
         Some(s) => Some(Journal::open(
@@ -728,7 +751,10 @@ pub fn execute(sweep: &Sweep, opts: &Options, prepare: &PrepareFn) -> Result<Out
                                 let text: String =
                                     chunk_series.iter().map(|(_, t)| t.as_str()).collect();
                                 s.append(&text)?;
-                                s.flush()?;
+                                // On disk before the runs that need it are
+                                // recorded: not even a power cut leaves it
+                                // behind the runs journal.
+                                s.sync()?;
                             }
                             let text: String = chunk_rows.iter().map(|(_, t)| t.as_str()).collect();
                             journal.append(&text)?;
@@ -749,11 +775,12 @@ pub fn execute(sweep: &Sweep, opts: &Options, prepare: &PrepareFn) -> Result<Out
                     Ok((journal, series, progress, ran, failed_total))
                 },
             );
-            jobs(sweep, lo, hi, !(fork && sweep.file.common_random_numbers))
+            // A closed channel means the writer stopped on an error (its
+            // error is returned below): stop taking jobs.
+            let _ = jobs(sweep, lo, hi, !(fork && sweep.file.common_random_numbers))
                 .par_bridge()
-                .for_each_with(tx, |tx, job| {
-                    // A closed channel means the writer stopped on an error.
-                    let _ = tx.send(work(sweep, &job, fork, timeseries, prepare));
+                .try_for_each_with(tx, |tx, job| {
+                    tx.send(work(sweep, &job, fork, timeseries, prepare))
                 });
             writer
                 .join()
@@ -783,6 +810,27 @@ pub fn execute(sweep: &Sweep, opts: &Options, prepare: &PrepareFn) -> Result<Out
         elapsed: started.elapsed(),
         already_complete: false,
     })
+}
+
+/// The last run of a runs journal whose status is `ok` (complete lines only).
+fn last_ok_run(path: &Path, below: u64) -> Result<Option<u64>> {
+    use std::io::BufRead;
+    let f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut last = None;
+    for line in std::io::BufReader::new(f).split(b'\n').skip(1) {
+        let line = line?;
+        // run, point, replicate, seed, status: numbers, then a bare word.
+        let mut fields = line.split(|&b| b == b',');
+        let run = fields
+            .next()
+            .and_then(|r| std::str::from_utf8(r).ok()?.parse::<u64>().ok());
+        if let (Some(run), Some(b"ok")) = (run, fields.nth(3)) {
+            if run < below {
+                last = Some(run);
+            }
+        }
+    }
+    Ok(last)
 }
 
 /// Per point: counts and running moments of each metric over its ok runs.

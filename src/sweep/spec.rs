@@ -280,6 +280,15 @@ impl Sweep {
                 base.with(&[(name.clone(), v.clone())])
                     .map_err(|e| err(format!("axis `{name}` = {v}: {e}")))?;
             }
+            if let Some(bad) = vals
+                .iter()
+                .flatten()
+                .find(|v| v.as_str().is_some_and(|t| t.contains(['\n', '\r'])))
+            {
+                return Err(err(format!(
+                    "axis `{name}`: the value {bad} holds a line break, which a row of runs.csv cannot"
+                )));
+            }
             values_per_axis.push(vals.unwrap_or_default());
         }
         let points = match file.design {
@@ -316,6 +325,20 @@ impl Sweep {
                     return Err(err(
                         "a sampled design needs at least one axis with `bounds`".into(),
                     ));
+                }
+                if file.design == Design::Sobol {
+                    // sobol_burley's limits.
+                    if n > 1 << 16 {
+                        return Err(err(format!(
+                            "design \"sobol\" draws at most 65536 samples (got {n}); use \"lhs\" for more"
+                        )));
+                    }
+                    if file.axes.len() >= sobol_burley::NUM_DIMENSIONS as usize {
+                        return Err(err(format!(
+                            "design \"sobol\" takes at most {} axes",
+                            sobol_burley::NUM_DIMENSIONS - 1
+                        )));
+                    }
                 }
                 sample(&file, n as usize)
             }
