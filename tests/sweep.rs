@@ -39,10 +39,6 @@ fn s(p: &Path) -> &str {
 }
 
 /// A copy of a fixture sweep file with `replicates` changed.
-fn with_replicates(dir: &Path, reps: u32) -> PathBuf {
-    with_replicates_of(SMALL, dir, reps)
-}
-
 fn with_replicates_of(fixture: &str, dir: &Path, reps: u32) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/levers/base.toml");
