@@ -209,6 +209,29 @@ impl Recorder {
         (a.min(self.months()), b.min(self.months()))
     }
 
+    /// Mean delivery time of the orders completed over months [from, to),
+    /// weighted by completions (quoted or realised); NaN when none completed.
+    pub fn mean_wait(&self, from: usize, to: usize, exporter: usize, quoted: bool) -> f64 {
+        let (mut w, mut n) = (0.0, 0.0);
+        for t in from..to.min(self.months()) {
+            let m = self.get(t, exporter);
+            if m.completions > 0 {
+                let x = if quoted {
+                    m.quoted_wait_months
+                } else {
+                    m.realised_wait_months
+                };
+                w += x * m.completions as f64;
+                n += m.completions as f64;
+            }
+        }
+        if n > 0.0 {
+            w / n
+        } else {
+            f64::NAN
+        }
+    }
+
     /// Sum of a metric over months [from, to) for one exporter.
     pub fn total(
         &self,

@@ -123,28 +123,10 @@ fn value(rec: &Recorder, metric: &str, e: usize, t: usize) -> f64 {
                 f64::NAN
             }
         }
+        // Completion-weighted over the trailing 12 months: monthly means of
+        // a few completions are too noisy to read.
         "quoted_wait_months_12m" | "realised_wait_months_12m" => {
-            // Completion-weighted mean over the trailing 12 months: monthly
-            // means of a few completions are too noisy to read.
-            let quoted = metric.starts_with('q');
-            let (mut w, mut n) = (0.0, 0.0);
-            for s in t.saturating_sub(11)..=t {
-                let x = rec.get(s, e);
-                if x.completions > 0 {
-                    let v = if quoted {
-                        x.quoted_wait_months
-                    } else {
-                        x.realised_wait_months
-                    };
-                    w += v * x.completions as f64;
-                    n += x.completions as f64;
-                }
-            }
-            if n > 0.0 {
-                w / n
-            } else {
-                f64::NAN
-            }
+            rec.mean_wait(t.saturating_sub(11), t + 1, e, metric.starts_with('q'))
         }
         _ => f64::NAN,
     }

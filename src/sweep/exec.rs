@@ -237,21 +237,7 @@ pub fn metric_value(rec: &Recorder, col: &MetricColumn) -> f64 {
         "capacity_tiv" => sum(|m| m.capacity_tiv) / months,
         "utilisation" => ratio(sum(|m| m.production_tiv), sum(|m| m.capacity_tiv)),
         "quoted_wait_months" | "realised_wait_months" => {
-            let quoted = col.metric.starts_with('q');
-            let (mut w, mut n) = (0.0, 0.0);
-            for t in a..b {
-                let m = rec.get(t, e);
-                if m.completions > 0 {
-                    let x = if quoted {
-                        m.quoted_wait_months
-                    } else {
-                        m.realised_wait_months
-                    };
-                    w += x * m.completions as f64;
-                    n += m.completions as f64;
-                }
-            }
-            ratio(w, n)
+            rec.mean_wait(a, b, e, col.metric.starts_with('q'))
         }
         "cancellations" => sum(|m| m.cancellations as f64),
         "denials" => sum(|m| m.denials as f64),

@@ -403,31 +403,87 @@ same_layout!(LineView, abi::LineView; line, owner, category, tier, capacity, pip
     backlog_foreign_approved, backlog_months, cash, credit_limit, capex_per_unit, subsidy,
     threshold_months, target_months, max_growth, draw);
 
-/// A plugin in the ally procurement slot. The shared instance (per scenario)
-/// has no state; [`Procurement::for_run`] gives each run its own.
-pub struct PluginProcurement {
+/// What both slot adapters hold: the library, its params, and (in a run's
+/// copy) the run's state. The shared instance (per scenario) has no state;
+/// `for_run` gives each run its own, `fork` a byte copy of it.
+struct Plugged {
     lib: Arc<Library>,
     params: Arc<str>,
     label: String,
     state: Option<Mutex<State>>,
 }
 
-impl PluginProcurement {
-    pub fn new(lib: Arc<Library>, params: &str) -> Result<PluginProcurement, PluginError> {
-        lib.require("procurement")?;
+impl Plugged {
+    fn new(lib: Arc<Library>, slot: &str, params: &str) -> Result<Plugged, PluginError> {
+        lib.require(slot)?;
         check_params(&lib, params)?;
-        Ok(PluginProcurement {
+        Ok(Plugged {
             label: lib.label(),
             lib,
             params: params.into(),
             state: None,
         })
     }
+
+    fn with_state(&self, state: State) -> Plugged {
+        Plugged {
+            lib: Arc::clone(&self.lib),
+            params: Arc::clone(&self.params),
+            label: self.label.clone(),
+            state: Some(Mutex::new(state)),
+        }
+    }
+
+    fn for_run(&self) -> Result<Plugged, BehaviourFault> {
+        Ok(self.with_state(State::create(&self.lib, &self.params)?))
+    }
+
+    fn fork(&self) -> Option<Plugged> {
+        let state = self
+            .state
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .copy();
+        Some(self.with_state(state))
+    }
+
+    /// Calls `f` with the run's state and a host error buffer, and turns a
+    /// non-zero status into a fault.
+    fn call(
+        &self,
+        f: impl FnOnce(*mut c_void, &mut abi::ErrorOut) -> i32,
+    ) -> Result<(), BehaviourFault> {
+        let Some(state) = &self.state else {
+            return Err(BehaviourFault::new(
+                "called without a run's state (a host bug)",
+            ));
+        };
+        // Calls on one state never overlap (the ABI's threading rule).
+        let state = state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buf = [0u8; 1024];
+        let mut err = error_out(&mut buf);
+        let status = f(state.ptr as *mut c_void, &mut err);
+        if status == abi::STATUS_OK {
+            Ok(())
+        } else {
+            Err(fault(status, &err, &buf))
+        }
+    }
+}
+
+/// A plugin in the ally procurement slot.
+pub struct PluginProcurement(Plugged);
+
+impl PluginProcurement {
+    pub fn new(lib: Arc<Library>, params: &str) -> Result<PluginProcurement, PluginError> {
+        Plugged::new(lib, "procurement", params).map(PluginProcurement)
+    }
 }
 
 impl Procurement for PluginProcurement {
     fn name(&self) -> &str {
-        &self.label
+        &self.0.label
     }
 
     fn choose(
@@ -435,12 +491,11 @@ impl Procurement for PluginProcurement {
         batch: &ProcurementBatch<'_>,
         choices: &mut [i32],
     ) -> Result<(), BehaviourFault> {
-        let Some(state) = &self.state else {
+        if choices.len() != batch.requirements.len() {
             return Err(BehaviourFault::new(
-                "called without a run's state (a host bug)",
+                "host bug: choices and requirements differ in length",
             ));
-        };
-        let state = state.lock().unwrap_or_else(|e| e.into_inner());
+        }
         let call = abi::ProcurementCall {
             month: batch.month,
             n_requirements: batch.requirements.len() as u32,
@@ -450,64 +505,26 @@ impl Procurement for PluginProcurement {
             n_tastes: batch.tastes.len() as u32,
             tastes: batch.tastes.as_ptr() as *const abi::Taste,
         };
-        if choices.len() != batch.requirements.len() {
-            return Err(BehaviourFault::new(
-                "host bug: choices and requirements differ in length",
-            ));
-        }
-        let procure = self.lib.table.procure.expect("checked when loading");
-        let mut buf = [0u8; 1024];
-        let mut err = error_out(&mut buf);
-        // SAFETY: the core's types have the ABI's layout (checked above);
-        // every pointer is to a live host buffer of the length given.
-        let status = unsafe {
-            procure(
-                state.ptr as *mut c_void,
-                &call,
-                choices.as_mut_ptr(),
-                &mut err,
-            )
-        };
-        if status == abi::STATUS_OK {
-            Ok(())
-        } else {
-            Err(fault(status, &err, &buf))
-        }
+        let procure = self.0.lib.table.procure.expect("checked when loading");
+        self.0.call(|state, err| {
+            // SAFETY: the core's types have the ABI's layout (checked
+            // above); every pointer is to a live host buffer of the length
+            // given.
+            unsafe { procure(state, &call, choices.as_mut_ptr(), err) }
+        })
     }
 
     fn for_run(&self) -> Result<Option<Arc<dyn Procurement>>, BehaviourFault> {
-        let state = State::create(&self.lib, &self.params)?;
-        Ok(Some(Arc::new(PluginProcurement {
-            lib: Arc::clone(&self.lib),
-            params: Arc::clone(&self.params),
-            label: self.label.clone(),
-            state: Some(Mutex::new(state)),
-        })))
+        Ok(Some(Arc::new(PluginProcurement(self.0.for_run()?))))
     }
 
     fn fork(&self) -> Option<Arc<dyn Procurement>> {
-        let state = self
-            .state
-            .as_ref()?
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .copy();
-        Some(Arc::new(PluginProcurement {
-            lib: Arc::clone(&self.lib),
-            params: Arc::clone(&self.params),
-            label: self.label.clone(),
-            state: Some(Mutex::new(state)),
-        }))
+        Some(Arc::new(PluginProcurement(self.0.fork()?)))
     }
 }
 
 /// A plugin in an investment slot (contractor or competitor).
-pub struct PluginInvestment {
-    lib: Arc<Library>,
-    params: Arc<str>,
-    label: String,
-    state: Option<Mutex<State>>,
-}
+pub struct PluginInvestment(Plugged);
 
 impl PluginInvestment {
     /// `slot`: `contractor_investment` or `competitor_investment`.
@@ -516,24 +533,17 @@ impl PluginInvestment {
         slot: &str,
         params: &str,
     ) -> Result<PluginInvestment, PluginError> {
-        lib.require(slot)?;
-        check_params(&lib, params)?;
-        Ok(PluginInvestment {
-            label: lib.label(),
-            lib,
-            params: params.into(),
-            state: None,
-        })
+        Plugged::new(lib, slot, params).map(PluginInvestment)
     }
 }
 
 impl Investment for PluginInvestment {
     fn name(&self) -> &str {
-        &self.label
+        &self.0.label
     }
 
     fn uses_draws(&self) -> bool {
-        self.lib.flags & abi::FLAG_INVESTMENT_DRAWS != 0
+        self.0.lib.flags & abi::FLAG_INVESTMENT_DRAWS != 0
     }
 
     fn invest(
@@ -542,63 +552,28 @@ impl Investment for PluginInvestment {
         lines: &[LineView],
         tranches: &mut [f64],
     ) -> Result<(), BehaviourFault> {
-        let Some(state) = &self.state else {
-            return Err(BehaviourFault::new(
-                "called without a run's state (a host bug)",
-            ));
-        };
-        let state = state.lock().unwrap_or_else(|e| e.into_inner());
-        let call = abi::InvestmentCall {
-            month,
-            n_lines: lines.len() as u32,
-            lines: lines.as_ptr() as *const abi::LineView,
-        };
         if tranches.len() != lines.len() {
             return Err(BehaviourFault::new(
                 "host bug: tranches and lines differ in length",
             ));
         }
-        let invest = self.lib.table.invest.expect("checked when loading");
-        let mut buf = [0u8; 1024];
-        let mut err = error_out(&mut buf);
-        // SAFETY: as in `choose`.
-        let status = unsafe {
-            invest(
-                state.ptr as *mut c_void,
-                &call,
-                tranches.as_mut_ptr(),
-                &mut err,
-            )
+        let call = abi::InvestmentCall {
+            month,
+            n_lines: lines.len() as u32,
+            lines: lines.as_ptr() as *const abi::LineView,
         };
-        if status == abi::STATUS_OK {
-            Ok(())
-        } else {
-            Err(fault(status, &err, &buf))
-        }
+        let invest = self.0.lib.table.invest.expect("checked when loading");
+        self.0.call(|state, err| {
+            // SAFETY: as in `choose`.
+            unsafe { invest(state, &call, tranches.as_mut_ptr(), err) }
+        })
     }
 
     fn for_run(&self) -> Result<Option<Arc<dyn Investment>>, BehaviourFault> {
-        let state = State::create(&self.lib, &self.params)?;
-        Ok(Some(Arc::new(PluginInvestment {
-            lib: Arc::clone(&self.lib),
-            params: Arc::clone(&self.params),
-            label: self.label.clone(),
-            state: Some(Mutex::new(state)),
-        })))
+        Ok(Some(Arc::new(PluginInvestment(self.0.for_run()?))))
     }
 
     fn fork(&self) -> Option<Arc<dyn Investment>> {
-        let state = self
-            .state
-            .as_ref()?
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .copy();
-        Some(Arc::new(PluginInvestment {
-            lib: Arc::clone(&self.lib),
-            params: Arc::clone(&self.params),
-            label: self.label.clone(),
-            state: Some(Mutex::new(state)),
-        }))
+        Some(Arc::new(PluginInvestment(self.0.fork()?)))
     }
 }
