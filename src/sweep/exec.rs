@@ -541,8 +541,16 @@ impl Progress {
             let b = indicatif::ProgressBar::new(total);
             b.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}  {msg}",
+                    "{bar:40} {pos}/{len} runs  {rate}  ETA {eta}  {msg}",
                 )
+                .map(|s| {
+                    s.with_key(
+                        "rate",
+                        |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = write!(w, "{:.0} runs/s", st.per_sec());
+                        },
+                    )
+                })
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             b.set_position(done);
@@ -587,7 +595,8 @@ impl Progress {
 
     fn finish(&self) {
         if let Some(b) = &self.bar {
-            b.finish();
+            // The summary line that follows says the same.
+            b.finish_and_clear();
         }
     }
 }
