@@ -611,6 +611,11 @@ fn sweep(
             per_run * (b - a) as f64 / threads as f64,
             per_run * 1e3
         );
+        println!(
+            "any run re-runs alone; run {} (point 0, replicate 0): {}",
+            sw.run_index(0, 0),
+            sw.rerun_command(0, 0)
+        );
         println!("output would go to {}", out.display());
         return Ok(());
     }

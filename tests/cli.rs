@@ -1,25 +1,7 @@
 //! End-to-end tests of the real binary's main jobs: run, compare, calibrate.
 
-use std::path::Path;
-use std::process::Command;
-
-fn dibsim(args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_dibsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run dibsim");
-    assert!(
-        out.status.success(),
-        "dibsim {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn read(p: &Path) -> Vec<u8> {
-    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
+mod common;
+use common::{ok, read};
 
 #[test]
 fn baseline_timeseries_is_identical_for_1_and_2_threads_and_on_rerun() {
@@ -30,7 +12,7 @@ fn baseline_timeseries_is_identical_for_1_and_2_threads_and_on_rerun() {
         .enumerate()
         .map(|(k, threads)| {
             let out = dir.path().join(k.to_string());
-            dibsim(&[
+            ok(&[
                 "--threads",
                 threads,
                 "run",
@@ -48,14 +30,14 @@ fn baseline_timeseries_is_identical_for_1_and_2_threads_and_on_rerun() {
     assert_eq!(a, read(&outs[2].join("timeseries.csv")), "rerun");
     // A different seed gives a different history.
     let d = dir.path().join("d");
-    dibsim(&["run", "--seed", "10", "--out", d.to_str().unwrap()]);
+    ok(&["run", "--seed", "10", "--out", d.to_str().unwrap()]);
     assert_ne!(a, read(&d.join("timeseries.csv")));
 }
 
 #[test]
 fn timeseries_has_the_documented_columns_and_rows() {
     let dir = tempfile::tempdir().unwrap();
-    dibsim(&["run", "--out", dir.path().to_str().unwrap()]);
+    ok(&["run", "--out", dir.path().to_str().unwrap()]);
     let text = String::from_utf8(read(&dir.path().join("timeseries.csv"))).unwrap();
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
     for col in [
@@ -92,7 +74,7 @@ fn timeseries_has_the_documented_columns_and_rows() {
 #[test]
 fn compare_writes_intervals_for_every_scenario_and_exporter() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dibsim(&[
+    let out = ok(&[
         "compare",
         "baseline",
         "faster-approvals",
@@ -136,7 +118,7 @@ fn compare_writes_intervals_for_every_scenario_and_exporter() {
 /// 20 replicates (`calibrate --check` exits non-zero on any miss).
 #[test]
 fn baseline_meets_the_calibration_targets() {
-    let out = dibsim(&["calibrate", "baseline", "--replicates", "20", "--check"]);
+    let out = ok(&["calibrate", "baseline", "--replicates", "20", "--check"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains("MISSED"), "{stdout}");
     assert!(

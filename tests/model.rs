@@ -1,6 +1,8 @@
 //! Model-level tests through the library the binary uses: conservation,
 //! determinism, forks, levers and the strategy effect.
 
+mod common;
+
 use std::sync::Arc;
 
 use dibsim::commands::{prepare, run_compare};
@@ -91,19 +93,7 @@ fn forks_equal_runs_from_scratch() {
 /// bytes on 1 and 2 threads.
 #[test]
 fn parallel_decide_is_thread_count_independent() {
-    let mut s = loader::load("baseline", &["months=36".to_string()])
-        .unwrap()
-        .scenario;
-    let allies = s.allies.clone();
-    for k in 0..4 {
-        for a in &allies {
-            let mut b = a.clone();
-            b.name = format!("{} {k}", a.name);
-            b.import_budget /= 5.0;
-            s.allies.push(b);
-        }
-    }
-    assert!(s.allies.len() >= dibsim_core::world::PARALLEL_ALLIES);
+    let s = common::world_with_many_allies();
     let p = prepare(&s).unwrap();
     let run_on = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()

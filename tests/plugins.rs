@@ -6,9 +6,12 @@
 //! --message-format=json` into their own target folder (cargo test does not
 //! reliably build cdylibs for tests); C fixtures with the system compiler.
 
+mod common;
+use common::{ok, run};
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 fn root() -> PathBuf {
@@ -115,28 +118,10 @@ fn c_fixture(name: &str) -> String {
     .to_string()
 }
 
-fn dibsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dibsim"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run dibsim")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let o = dibsim(args);
-    assert!(
-        o.status.success(),
-        "dibsim {args:?} failed:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
-
 /// Runs that must fail: the exit code is 1 (an error, not an abort or a
 /// signal), and stderr holds every needle.
 fn refused(args: &[&str], needles: &[&str]) {
-    let o = dibsim(args);
+    let o = run(args);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "dibsim {args:?}: {err}");
     for n in needles {
@@ -217,19 +202,7 @@ fn the_logit_plugin_matches_the_builtin_where_allies_are_prepared_in_parallel() 
     use dibsim::commands::prepare;
     use dibsim::output::timeseries_csv;
     use dibsim_core::run::run_one;
-    let mut s = dibsim::loader::load("baseline", &["months=36".to_string()])
-        .unwrap()
-        .scenario;
-    let allies = s.allies.clone();
-    for k in 0..4 {
-        for a in &allies {
-            let mut b = a.clone();
-            b.name = format!("{} {k}", a.name);
-            b.import_budget /= 5.0;
-            s.allies.push(b);
-        }
-    }
-    assert!(s.allies.len() >= dibsim_core::world::PARALLEL_ALLIES);
+    let mut s = common::world_with_many_allies();
     let builtin = prepare(&s).unwrap();
     s.plugins.push(dibsim_core::scenario::PluginSpec {
         path: rust_plugin("logit-procurement"),

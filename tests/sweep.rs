@@ -2,37 +2,14 @@
 //! determinism across thread counts, resume after SIGKILL, shards and merge,
 //! re-running one run alone, and refusals of bad sweep files.
 
+mod common;
+use common::{ok, read, run, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const SMALL: &str = "tests/fixtures/sweeps/small.toml";
-
-fn dibsim_raw(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dibsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run dibsim")
-}
-
-fn dibsim(args: &[&str]) -> Output {
-    let out = dibsim_raw(args);
-    assert!(
-        out.status.success(),
-        "dibsim {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn read(p: &Path) -> Vec<u8> {
-    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-fn text(p: &Path) -> String {
-    String::from_utf8(read(p)).unwrap()
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -57,7 +34,7 @@ fn one_and_two_threads_give_identical_rows() {
     for format in ["csv", "parquet"] {
         let a = dir.path().join(format!("a-{format}"));
         let b = dir.path().join(format!("b-{format}"));
-        dibsim(&[
+        ok(&[
             "--threads",
             "1",
             "sweep",
@@ -68,7 +45,7 @@ fn one_and_two_threads_give_identical_rows() {
             format,
             "-q",
         ]);
-        dibsim(&[
+        ok(&[
             "--threads",
             "2",
             "sweep",
@@ -124,8 +101,8 @@ fn forked_and_unforked_sweeps_agree() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("fork");
     let b = dir.path().join("nofork");
-    dibsim(&["sweep", SMALL, "--out", s(&a), "--format", "csv", "-q"]);
-    dibsim(&[
+    ok(&["sweep", SMALL, "--out", s(&a), "--format", "csv", "-q"]);
+    ok(&[
         "sweep",
         SMALL,
         "--out",
@@ -144,7 +121,7 @@ fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
     // Enough runs that the kill lands mid-sweep; time series kept too.
     let file = with_replicates_of("tests/fixtures/sweeps/series.toml", dir.path(), 150);
     let full = dir.path().join("full");
-    dibsim(&["sweep", s(&file), "--out", s(&full), "-q"]);
+    ok(&["sweep", s(&file), "--out", s(&full), "-q"]);
     let killed = dir.path().join("killed");
     let journal = killed.join("runs.partial.csv");
     let mut child = Command::new(env!("CARGO_BIN_EXE_dibsim"))
@@ -169,10 +146,10 @@ fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
     assert!(!killed.join("runs.parquet").exists());
     assert!(killed.join("timeseries.partial.csv").exists());
     // Without --resume the folder is refused, not overwritten.
-    let refused = dibsim_raw(&["sweep", s(&file), "--out", s(&killed), "-q"]);
+    let refused = run(&["sweep", s(&file), "--out", s(&killed), "-q"]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--resume"));
-    let out = dibsim(&["sweep", s(&file), "--out", s(&killed), "--resume", "-q"]);
+    let out = ok(&["sweep", s(&file), "--out", s(&killed), "--resume", "-q"]);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
         said.contains(&format!("ran {} run(s)", 1200 - kept)),
@@ -183,7 +160,7 @@ fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
     }
     assert!(!journal.exists());
     // Resuming a finished sweep runs nothing.
-    let again = dibsim(&["sweep", s(&file), "--out", s(&killed), "--resume", "-q"]);
+    let again = ok(&["sweep", s(&file), "--out", s(&killed), "--resume", "-q"]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("already complete"));
 }
 
@@ -191,7 +168,7 @@ fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
 fn a_series_journal_left_behind_the_runs_is_caught_up_on_resume() {
     let dir = tempfile::tempdir().unwrap();
     let full = dir.path().join("full");
-    dibsim(&[
+    ok(&[
         "sweep",
         "tests/fixtures/sweeps/series.toml",
         "--out",
@@ -215,7 +192,7 @@ fn a_series_journal_left_behind_the_runs_is_caught_up_on_resume() {
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(cut.join("timeseries.partial.csv"), part).unwrap();
-    dibsim(&[
+    ok(&[
         "sweep",
         "tests/fixtures/sweeps/series.toml",
         "--out",
@@ -234,7 +211,7 @@ fn a_series_journal_left_behind_the_runs_is_caught_up_on_resume() {
 fn a_torn_journal_line_is_dropped_and_rerun() {
     let dir = tempfile::tempdir().unwrap();
     let full = dir.path().join("full");
-    dibsim(&["sweep", SMALL, "--out", s(&full), "--format", "csv", "-q"]);
+    ok(&["sweep", SMALL, "--out", s(&full), "--format", "csv", "-q"]);
     // Fake a kill mid-write: the journal holds 10 rows and half of the 11th.
     let torn = dir.path().join("torn");
     std::fs::create_dir(&torn).unwrap();
@@ -244,7 +221,7 @@ fn a_torn_journal_line_is_dropped_and_rerun() {
     let mut partial: String = lines[..11].iter().map(|l| format!("{l}\n")).collect();
     partial.push_str(&lines[11][..lines[11].len() / 2]);
     std::fs::write(torn.join("runs.partial.csv"), partial).unwrap();
-    dibsim(&[
+    ok(&[
         "sweep",
         SMALL,
         "--out",
@@ -261,7 +238,7 @@ fn a_torn_journal_line_is_dropped_and_rerun() {
 fn shards_merge_into_the_unsharded_sweep_and_gaps_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let full = dir.path().join("full");
-    dibsim(&[
+    ok(&[
         "sweep",
         "tests/fixtures/sweeps/series.toml",
         "--out",
@@ -271,7 +248,7 @@ fn shards_merge_into_the_unsharded_sweep_and_gaps_are_named() {
     let shard = |i: usize| dir.path().join(format!("shard-{i}"));
     for i in 0..3 {
         let spec = format!("{i}/3");
-        dibsim(&[
+        ok(&[
             "sweep",
             "tests/fixtures/sweeps/series.toml",
             "--out",
@@ -283,14 +260,14 @@ fn shards_merge_into_the_unsharded_sweep_and_gaps_are_named() {
     }
     // Incomplete: shard 1 is missing. Runs 8-15 of 24 were its slice.
     let partial = dir.path().join("partial");
-    let out = dibsim_raw(&["merge", s(&shard(2)), s(&shard(0)), "--out", s(&partial)]);
+    let out = run(&["merge", s(&shard(2)), s(&shard(0)), "--out", s(&partial)]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("missing 8 run(s): 8-15 (shard 1/3)"), "{err}");
     assert!(!partial.join("runs.parquet").exists() && !partial.join("points.csv").exists());
     // Duplicates are named too.
     let dup = dir.path().join("dup");
-    let out = dibsim_raw(&[
+    let out = run(&[
         "merge",
         s(&shard(0)),
         s(&shard(0)),
@@ -303,7 +280,7 @@ fn shards_merge_into_the_unsharded_sweep_and_gaps_are_named() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("8 duplicate run(s): 0, 1, 2"));
     // Complete, in any order: identical to the unsharded sweep.
     let merged = dir.path().join("merged");
-    dibsim(&[
+    ok(&[
         "merge",
         s(&shard(2)),
         s(&shard(0)),
@@ -316,8 +293,8 @@ fn shards_merge_into_the_unsharded_sweep_and_gaps_are_named() {
     }
     // A shard of another sweep is refused.
     let other = dir.path().join("other");
-    dibsim(&["sweep", SMALL, "--out", s(&other), "--shard", "1/3", "-q"]);
-    let out = dibsim_raw(&[
+    ok(&["sweep", SMALL, "--out", s(&other), "--shard", "1/3", "-q"]);
+    let out = run(&[
         "merge",
         s(&shard(0)),
         s(&other),
@@ -332,7 +309,7 @@ fn shards_merge_into_the_unsharded_sweep_and_gaps_are_named() {
 fn one_run_of_a_sweep_is_reproduced_by_dibsim_run_with_its_seed_and_sets() {
     let dir = tempfile::tempdir().unwrap();
     let sw = dir.path().join("sw");
-    dibsim(&[
+    ok(&[
         "sweep",
         "tests/fixtures/sweeps/series.toml",
         "--out",
@@ -360,7 +337,7 @@ fn one_run_of_a_sweep_is_reproduced_by_dibsim_run_with_its_seed_and_sets() {
     let one = dir.path().join("one");
     args.extend(["--out".into(), s(&one).into()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    dibsim(&args);
+    ok(&args);
     // Its monthly series equals the sweep's rows of run 17, field for field.
     let series = text(&sw.join("timeseries.csv"));
     let from_sweep: Vec<String> = series
@@ -390,7 +367,7 @@ fn one_run_of_a_sweep_is_reproduced_by_dibsim_run_with_its_seed_and_sets() {
 fn sampled_designs_cover_their_bounds() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("lhs");
-    dibsim(&[
+    ok(&[
         "sweep",
         "tests/fixtures/sweeps/lhs.toml",
         "--out",
@@ -426,7 +403,7 @@ fn sampled_designs_cover_their_bounds() {
 fn dry_run_counts_runs_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("dry");
-    let o = dibsim(&[
+    let o = ok(&[
         "sweep",
         SMALL,
         "--dry-run",
@@ -442,6 +419,12 @@ fn dry_run_counts_runs_and_writes_nothing() {
     );
     assert!(said.contains("runs 6 (6..12)"), "{said}");
     assert!(said.contains("estimated time"), "{said}");
+    assert!(
+        said.contains("dibsim run ")
+            && said.contains(" --seed ")
+            && said.contains("--set policy.approval_time_factor=1.0"),
+        "{said}"
+    );
     assert!(!out.exists());
 }
 
@@ -477,7 +460,7 @@ fn bad_sweep_files_are_refused_with_the_problem_named() {
     ];
     for (name, needles) in cases {
         let file = format!("tests/fixtures/sweeps/{name}.toml");
-        let out = dibsim_raw(&["sweep", &file, "--dry-run"]);
+        let out = run(&["sweep", &file, "--dry-run"]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{name} was accepted");
         assert!(err.contains(&file), "{name}: file not named: {err}");
@@ -491,14 +474,14 @@ fn bad_sweep_files_are_refused_with_the_problem_named() {
         ("1", "expected I/N"),
         ("0/0", "N must be at least 1"),
     ] {
-        let out = dibsim_raw(&["sweep", SMALL, "--shard", shard, "--dry-run"]);
+        let out = run(&["sweep", SMALL, "--shard", shard, "--dry-run"]);
         assert!(!out.status.success());
         assert!(
             String::from_utf8_lossy(&out.stderr).contains(needle),
             "{shard}"
         );
     }
-    let out = dibsim_raw(&["sweep", "tests/fixtures/sweeps/nowhere.toml"]);
+    let out = run(&["sweep", "tests/fixtures/sweeps/nowhere.toml"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read sweep file"));
 }
 
@@ -506,8 +489,8 @@ fn bad_sweep_files_are_refused_with_the_problem_named() {
 fn resume_refuses_a_folder_of_another_sweep() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o");
-    dibsim(&["sweep", SMALL, "--out", s(&out), "-q"]);
-    let o = dibsim_raw(&[
+    ok(&["sweep", SMALL, "--out", s(&out), "-q"]);
+    let o = run(&[
         "sweep",
         "tests/fixtures/sweeps/lhs.toml",
         "--out",
@@ -516,7 +499,7 @@ fn resume_refuses_a_folder_of_another_sweep() {
     ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("holds another sweep"));
-    let o = dibsim_raw(&[
+    let o = run(&[
         "merge",
         s(&dir.path().join("nothing")),
         "--out",

@@ -39,6 +39,21 @@ fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow!("drawing a chart: {e}")
 }
 
+/// Every chart's frame: a caption and room for the axis labels (`y_area`
+/// pixels for the y labels).
+fn frame<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    y_area: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(root);
+    b.caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(y_area);
+    b
+}
+
 fn range(values: impl Iterator<Item = f64>, zero: bool) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.filter(|v| v.is_finite()) {
@@ -94,11 +109,7 @@ pub fn time_chart(title: &str, y_label: &str, lines: &[Line], percent: bool) -> 
             true,
         );
         let scale = if percent { 100.0 } else { 1.0 };
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
+        let mut chart = frame(&root, title, 64)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(err)?;
         chart
@@ -199,11 +210,7 @@ pub fn dot_whisker(title: &str, x_label: &str, rows: &[Whisker]) -> Result<Strin
         x1 = x1.max(0.0) + 1e-9;
         x0 = x0.min(0.0);
         let n = rows.len() as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(150)
+        let mut chart = frame(&root, title, 150)
             .build_cartesian_2d(x0..x1, -0.5..(n - 0.5))
             .map_err(err)?;
         let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
@@ -277,11 +284,7 @@ pub fn param_line(
         root.fill(&WHITE).map_err(err)?;
         let (x0, x1) = range(pts.iter().map(|p| p.0), false);
         let (y0, y1) = range(pts.iter().flat_map(|p| [p.1, p.2, p.3]), false);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
+        let mut chart = frame(&root, title, 64)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(err)?;
         chart
@@ -337,11 +340,7 @@ pub fn heat_map(
             .filter(|v| v.is_finite())
             .collect();
         let (lo, hi) = range(values.iter().copied(), false);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
+        let mut chart = frame(&root, title, 70)
             .build_cartesian_2d(0.0..nx, 0.0..ny)
             .map_err(err)?;
         let (xl, yl) = (xs.to_vec(), ys.to_vec());

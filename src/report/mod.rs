@@ -23,7 +23,6 @@ use crate::output::write_atomic;
 /// A chart and the table of the numbers behind it.
 struct Figure {
     id: String,
-    title: String,
     svg: String,
     table: String,
     note: String,
@@ -151,7 +150,6 @@ fn page(title: &str, header: &str, figures: &[Figure], footer: &str) -> String {
             esc(&f.note),
             f.table
         );
-        let _ = &f.title;
     }
     s.push_str(footer);
     s.push_str("</body>\n</html>\n");
@@ -296,7 +294,6 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
         let solid: Vec<Line> = lines.into_iter().filter(|l| !l.reference).collect();
         figures.push(Figure {
             id: format!("share-{si}"),
-            title: title.clone(),
             table: yearly_table(&solid, true),
             svg,
             note: if si == 0 {
@@ -351,7 +348,6 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
         t.push_str("</table>\n");
         figures.push(Figure {
             id: format!("delta-{si}"),
-            title,
             svg,
             table: t,
             note: format!(
@@ -383,7 +379,6 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
         let svg = charts::time_chart(&title, unit, &lines, *percent)?;
         figures.push(Figure {
             id: format!("focal-{k}"),
-            title,
             table: yearly_table(&lines, *percent),
             svg,
             note: format!(
@@ -413,14 +408,13 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
         let svg = charts::time_chart(&title, "months from order to delivery", &lines, false)?;
         figures.push(Figure {
             id: format!("wait-{si}"),
-            title,
             table: yearly_table(&lines, false),
             svg,
             note: "Completion-weighted means over the trailing 12 months; realised with its 95% band, quoted dashed.".into(),
         });
     }
     // The header: settings, seeds, differences, the full compare table.
-    let h = settings_table(&[
+    let header = settings_table(&[
         ("dibsim version".into(), m.dibsim_version.clone()),
         ("baseline".into(), m.baseline.clone()),
         ("scenarios".into(), names.join(", ")),
@@ -469,12 +463,12 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
                 m.sets
                     .iter()
                     .map(|s| format!(" --set {s}"))
+                    .chain(m.plugins.iter().map(|p| format!(" --plugin {p}")))
                     .collect::<String>()
             ),
         ),
     ]);
-    let mut f = String::new();
-    let h_out = h;
+    // After the charts: what differs from the baseline, and compare.csv.
     let mut h = String::new();
     h.push_str("<h2 id=\"differences\">Scenario settings that differ from the baseline</h2>\n");
     for s in m.scenarios.iter().skip(1) {
@@ -521,16 +515,15 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
         );
     }
     h.push_str("</table>\n");
-    f.push_str(&h);
     Ok((
         format!(
             "dibsim compare: {} against {}",
             names[1..].join(", "),
             m.baseline
         ),
-        h_out,
+        header,
         figures,
-        f,
+        h,
     ))
 }
 
@@ -701,7 +694,6 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
         };
         figures.push(Figure {
             id: format!("sweep-{k}"),
-            title: label,
             svg,
             table,
             note,

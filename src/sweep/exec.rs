@@ -75,33 +75,6 @@ pub struct Axis {
     pub kind: ParamKind,
 }
 
-impl PartialEq for MetricColumn {
-    fn eq(&self, o: &Self) -> bool {
-        self.name == o.name
-    }
-}
-
-impl<'de> Deserialize<'de> for MetricColumn {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct M {
-            name: String,
-            metric: String,
-            exporter: String,
-            from: i32,
-            to: i32,
-        }
-        let m = M::deserialize(d)?;
-        Ok(MetricColumn {
-            name: m.name,
-            metric: m.metric,
-            exporter: m.exporter,
-            from: m.from,
-            to: m.to,
-        })
-    }
-}
-
 pub const MANIFEST: &str = "manifest.json";
 pub const RUNS_JOURNAL: &str = "runs.partial.csv";
 pub const SERIES_JOURNAL: &str = "timeseries.partial.csv";

@@ -165,7 +165,7 @@ pub enum ParamKind {
 }
 
 /// One kept metric column.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricColumn {
     pub name: String,
     pub metric: String,

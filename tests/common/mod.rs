@@ -1,0 +1,53 @@
+//! Helpers shared by the end-to-end tests: running the real binary, reading
+//! its files, and a world large enough to take the parallel paths.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs the `dibsim` binary from the repository root.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dibsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run dibsim")
+}
+
+/// As [`run`], and the run must succeed.
+pub fn ok(args: &[&str]) -> Output {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "dibsim {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+pub fn text(p: &Path) -> String {
+    String::from_utf8(read(p)).unwrap()
+}
+
+/// The bundled baseline (36 months) with its allies copied four times:
+/// enough (>= PARALLEL_ALLIES) that `decide` prepares allies in parallel.
+pub fn world_with_many_allies() -> dibsim_core::Scenario {
+    let mut s = dibsim::loader::load("baseline", &["months=36".to_string()])
+        .unwrap()
+        .scenario;
+    let allies = s.allies.clone();
+    for k in 0..4 {
+        for a in &allies {
+            let mut b = a.clone();
+            b.name = format!("{} {k}", a.name);
+            b.import_budget /= 5.0;
+            s.allies.push(b);
+        }
+    }
+    assert!(s.allies.len() >= dibsim_core::world::PARALLEL_ALLIES);
+    s
+}
