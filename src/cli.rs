@@ -78,7 +78,7 @@ pub enum Command {
     },
     /// List the bundled scenarios.
     Scenarios,
-    /// Check a scenario against the calibration targets of MODEL.md s.8 and
+    /// Check a scenario against the calibration targets of docs/model.md s.8 and
     /// fit its calibrated parameters.
     Calibrate {
         #[arg(default_value = "baseline")]
@@ -129,7 +129,7 @@ pub enum Command {
         dry_run: bool,
         /// Output format of runs and time series.
         #[arg(long, value_enum, default_value = "parquet")]
-        format: crate::sweep::Format,
+        format: Format,
         /// Run every run from scratch instead of forking shared prefixes
         /// (same results; for benchmarks).
         #[arg(long, hide = true)]
@@ -179,4 +179,20 @@ pub enum PluginCommand {
     },
     /// Load a plugin and print its name, version, ABI version and slots.
     Info { path: PathBuf },
+}
+
+/// Output format of a sweep's runs and time series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Parquet,
+    Csv,
+}
+
+impl From<Format> for dibsim_experiments::sweep::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Parquet => dibsim_experiments::sweep::Format::Parquet,
+            Format::Csv => dibsim_experiments::sweep::Format::Csv,
+        }
+    }
 }

@@ -2,19 +2,19 @@
 //! core, write and print results.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use dibsim_core::rng::derive_seed;
-use dibsim_core::run::{groups, run_group, run_one, Prepared};
-use dibsim_core::stats::Interval;
-use dibsim_core::{Compiled, Recorder, Scenario};
+use dibsim_core::run::{run_one, Prepared};
+use dibsim_core::Scenario;
+use dibsim_experiments::calibrate::{self, CalibrateSpec};
+use dibsim_experiments::compare::{self, run_compare, CompareSpec};
+use dibsim_experiments::output::{self, pct};
+use dibsim_experiments::run::{self as single, RunSpec};
+use dibsim_experiments::{loader, prepare, sweep as sweeps};
 use rayon::prelude::*;
 
 use crate::cli::{Cli, Command};
-use crate::loader;
-use crate::output::{self, pct};
 
 pub fn dispatch(cli: Cli) -> Result<()> {
     if let Some(n) = cli.threads {
@@ -68,14 +68,14 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             )?;
             if let (true, Some(dir)) = (report, out) {
                 let page = dir.join("report.html");
-                crate::report::write(&dir, &page, None)?;
+                dibsim_report::write(&dir, &page, None)?;
                 eprintln!("wrote {}", page.display());
             }
             Ok(())
         }
         Command::Report { dir, out, svg } => {
             let page = out.unwrap_or_else(|| dir.join("report.html"));
-            crate::report::write(&dir, &page, svg.as_deref())?;
+            dibsim_report::write(&dir, &page, svg.as_deref())?;
             println!("wrote {}", page.display());
             Ok(())
         }
@@ -102,12 +102,14 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             iterations,
             write,
             check,
-        } => crate::calibrate::calibrate(
-            &scenario,
-            replicates,
-            seed,
-            iterations,
-            write.as_deref(),
+        } => calibrate(
+            CalibrateSpec {
+                scenario,
+                replicates,
+                seed,
+                iterations,
+                write,
+            },
             check,
         ),
         Command::Bench {
@@ -121,9 +123,9 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         } => bench(&scenario, runs, &plugins),
         Command::Plugin { command } => match command {
             crate::cli::PluginCommand::New { name, dir, sdk } => {
-                crate::plugins::new(&name, dir.as_deref(), sdk.as_deref())
+                crate::plugin_cmd::new(&name, dir.as_deref(), sdk.as_deref())
             }
-            crate::cli::PluginCommand::Info { path } => crate::plugins::info(&path),
+            crate::cli::PluginCommand::Info { path } => crate::plugin_cmd::info(&path),
         },
         Command::Sweep {
             file,
@@ -140,13 +142,13 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             resume,
             shard.as_deref(),
             dry_run,
-            format,
+            format.into(),
             !no_fork,
             quiet,
         ),
         Command::Merge { dirs, out } => {
-            crate::sweep::merge(&dirs, &out)?;
-            let mf = crate::sweep::Manifest::read(&out)?;
+            sweeps::merge(&dirs, &out)?;
+            let mf = sweeps::Manifest::read(&out)?;
             println!(
                 "merged {} folder(s) into {}: {} runs of {} points x {} replicates",
                 dirs.len(),
@@ -160,14 +162,6 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     }
 }
 
-/// A scenario ready to run: compiled, with its behaviours (built-in, and
-/// any plugins it names, loaded and checked).
-pub fn prepare(s: &Scenario) -> Result<Prepared> {
-    let cfg = Arc::new(Compiled::new(s));
-    let behaviours = crate::plugins::behaviours(&cfg)?;
-    Ok(Prepared { cfg, behaviours })
-}
-
 fn run(
     arg: &str,
     seed: u64,
@@ -176,67 +170,37 @@ fn run(
     plugins: &[String],
     out: Option<&Path>,
 ) -> Result<()> {
-    let mut sets = sets.to_vec();
-    if let Some(m) = months {
-        sets.push(format!("months={m}"));
-    }
-    let loaded = loader::load_with(arg, &sets, plugins)?;
-    let p = prepare(&loaded.scenario)?;
-    let rec =
-        run_one(&p, seed).with_context(|| format!("run of {} with seed {seed}", loaded.label))?;
-    let windows = output::five_year_windows(&rec);
+    let spec = RunSpec {
+        scenario: arg.to_string(),
+        seed,
+        months,
+        sets: sets.to_vec(),
+        plugins: plugins.to_vec(),
+    };
+    let done = single::run(&spec)?;
+    let windows = done.window_shares();
     let mut header = vec!["exporter".to_string()];
     header.extend(windows.iter().map(|w| format!("{} %", w.0)));
-    let shares: Vec<Vec<f64>> = windows.iter().map(|w| rec.share_years(w.1, w.2)).collect();
-    let rows: Vec<Vec<String>> = rec
+    let rows: Vec<Vec<String>> = done
+        .recorder
         .exporters
         .iter()
         .enumerate()
         .map(|(e, name)| {
             let mut r = vec![name.clone()];
-            r.extend(shares.iter().map(|s| pct(s[e])));
+            r.extend(windows.iter().map(|(_, s)| pct(s[e])));
             r
         })
         .collect();
     println!(
         "{} (seed {seed}): share of foreign deliveries by window",
-        loaded.scenario.name
+        done.loaded.scenario.name
     );
     print!("{}", output::table(&header, &rows));
     if let Some(dir) = out {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        output::write_atomic(
-            &dir.join("timeseries.csv"),
-            output::timeseries_csv(&rec).as_bytes(),
-        )?;
-        let mut share_map = serde_json::Map::new();
-        for (w, s) in windows.iter().zip(&shares) {
-            let m: serde_json::Map<String, serde_json::Value> = rec
-                .exporters
-                .iter()
-                .cloned()
-                .zip(s.iter().map(|x| serde_json::json!(x)))
-                .collect();
-            share_map.insert(w.0.clone(), serde_json::Value::Object(m));
-        }
-        let summary = serde_json::json!({
-            "dibsim_version": env!("CARGO_PKG_VERSION"),
-            "scenario": loaded.scenario.name,
-            "source": loaded.label,
-            "seed": seed,
-            "sets": sets,
-            "shares": share_map,
-            "parameters": loaded.scenario,
-        });
-        output::write_atomic(
-            &dir.join("summary.json"),
-            serde_json::to_string_pretty(&summary)?.as_bytes(),
-        )?;
-        eprintln!(
-            "wrote {} and {}",
-            dir.join("timeseries.csv").display(),
-            dir.join("summary.json").display()
-        );
+        let files = done.write(dir)?;
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        eprintln!("wrote {}", names.join(" and "));
     }
     Ok(())
 }
@@ -261,51 +225,6 @@ fn validate(arg: &str, sets: &[String], print: bool) -> Result<()> {
     Ok(())
 }
 
-/// Runs every scenario for `replicates` seeds derived from `seed` (the same
-/// seeds for every scenario: common random numbers), forking shared history.
-pub fn run_compare(
-    prepared: &[Prepared],
-    replicates: u32,
-    seed: u64,
-) -> Result<Vec<Vec<Recorder>>> {
-    let groups = groups(prepared);
-    let jobs: Vec<(usize, u32)> = (0..groups.len())
-        .flat_map(|g| (0..replicates).map(move |r| (g, r)))
-        .collect();
-    let results: Vec<Vec<(usize, Recorder)>> = jobs
-        .par_iter()
-        .map(|&(g, r)| -> Result<Vec<(usize, Recorder)>> {
-            let members: Vec<&Prepared> = groups[g].iter().map(|&i| &prepared[i]).collect();
-            let run_seed = derive_seed(seed, &[r as u64]);
-            let outs = run_group(&members, run_seed);
-            groups[g]
-                .iter()
-                .zip(outs)
-                .map(|(&i, o)| {
-                    o.map(|rec| (i, rec)).with_context(|| {
-                        format!(
-                            "scenario {} replicate {r} (seed {run_seed})",
-                            prepared[i].cfg.scenario.name
-                        )
-                    })
-                })
-                .collect()
-        })
-        .collect::<Result<_>>()?;
-    let mut per: Vec<Vec<Option<Recorder>>> = (0..prepared.len())
-        .map(|_| (0..replicates).map(|_| None).collect())
-        .collect();
-    for ((_, r), outs) in jobs.iter().zip(results) {
-        for (i, rec) in outs {
-            per[i][*r as usize] = Some(rec);
-        }
-    }
-    Ok(per
-        .into_iter()
-        .map(|v| v.into_iter().flatten().collect())
-        .collect())
-}
-
 #[allow(clippy::too_many_arguments)]
 fn compare(
     args: &[String],
@@ -317,60 +236,16 @@ fn compare(
     plugins: &[String],
     out: Option<&Path>,
 ) -> Result<()> {
-    if replicates < 2 {
-        bail!("--replicates must be at least 2 for confidence intervals (got {replicates})");
-    }
-    let names: Vec<String> = if args.is_empty() {
-        loader::BUNDLED.iter().map(|(n, _)| n.to_string()).collect()
-    } else {
-        args.to_vec()
+    let spec = CompareSpec {
+        scenarios: args.to_vec(),
+        replicates,
+        seed,
+        from: from.unwrap_or(2026),
+        to: to.unwrap_or(2035),
+        sets: sets.to_vec(),
+        plugins: plugins.to_vec(),
     };
-    let loaded = names
-        .iter()
-        .map(|n| loader::load_with(n, sets, plugins))
-        .collect::<Result<Vec<_>>>()?;
-    let from = from.unwrap_or(2026);
-    let to = to.unwrap_or(2035);
-    if to < from {
-        bail!("--to {to} is before --from {from}");
-    }
-    for l in &loaded {
-        let s = &l.scenario;
-        let last = s.start_year + (s.months as i32 - 1) / 12;
-        if from < s.start_year || to > last {
-            bail!(
-                "window {from}-{to} is outside {}'s reported years {}-{last}",
-                l.label,
-                s.start_year
-            );
-        }
-        if s.exporters.iter().map(|e| &e.name).ne(loaded[0]
-            .scenario
-            .exporters
-            .iter()
-            .map(|e| &e.name))
-        {
-            bail!(
-                "{} has different exporters from the baseline {}; shares cannot be compared",
-                l.label,
-                loaded[0].label
-            );
-        }
-    }
-    let prepared: Vec<Prepared> = loaded
-        .iter()
-        .map(|l| prepare(&l.scenario))
-        .collect::<Result<_>>()?;
-    let started = Instant::now();
-    let recs = run_compare(&prepared, replicates, seed)?;
-    let elapsed = started.elapsed();
-    let rec0 = &recs[0][0];
-    let (a, b) = rec0.year_range(from, to);
-    let shares: Vec<Vec<Vec<f64>>> = recs
-        .iter()
-        .map(|rs| rs.iter().map(|r| r.share(a, b)).collect())
-        .collect();
-    let exporters = rec0.exporters.clone();
+    let done = compare::compare(&spec)?;
     let header: Vec<String> = [
         "scenario",
         "exporter",
@@ -382,104 +257,128 @@ fn compare(
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let mut rows = Vec::new();
-    let mut csv = String::from(
-        "scenario,exporter,share_mean,share_lo,share_hi,delta_mean,delta_lo,delta_hi,replicates\n",
-    );
-    for (si, l) in loaded.iter().enumerate() {
-        for (e, ex) in exporters.iter().enumerate() {
-            let xs: Vec<f64> = shares[si].iter().map(|s| s[e]).collect();
-            let base: Vec<f64> = shares[0].iter().map(|s| s[e]).collect();
-            let diff: Vec<f64> = xs.iter().zip(&base).map(|(x, b)| x - b).collect();
-            let i = Interval::of(&xs);
-            let d = Interval::of(&diff);
-            csv.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{}\n",
-                output::csv_field(&l.scenario.name),
-                output::csv_field(ex),
-                output::num(i.mean),
-                output::num(i.lo),
-                output::num(i.hi),
-                output::num(d.mean),
-                output::num(d.lo),
-                output::num(d.hi),
-                replicates
-            ));
-            let show = e < 6 || ex == &l.scenario.focal_exporter;
-            if show {
-                rows.push(vec![
+    let exporters = done.exporters().len();
+    let rows: Vec<Vec<String>> = done
+        .rows
+        .iter()
+        .enumerate()
+        .filter_map(|(k, r)| {
+            let (si, e) = (k / exporters, k % exporters);
+            let focal = &done.loaded[si].scenario.focal_exporter;
+            (e < 6 || &r.exporter == focal).then(|| {
+                vec![
                     if e == 0 {
-                        l.scenario.name.clone()
+                        r.scenario.clone()
                     } else {
                         String::new()
                     },
-                    ex.clone(),
-                    pct(i.mean),
-                    format!("[{}, {}]", pct(i.lo), pct(i.hi)),
+                    r.exporter.clone(),
+                    pct(r.share_mean),
+                    format!("[{}, {}]", pct(r.share_lo), pct(r.share_hi)),
                     if si == 0 {
                         "-".into()
                     } else {
-                        format!("{:+.2}", 100.0 * d.mean)
+                        format!("{:+.2}", 100.0 * r.delta_mean)
                     },
                     if si == 0 {
                         String::new()
                     } else {
-                        format!("[{:+.2}, {:+.2}]", 100.0 * d.lo, 100.0 * d.hi)
+                        format!("[{:+.2}, {:+.2}]", 100.0 * r.delta_lo, 100.0 * r.delta_hi)
                     },
-                ]);
-            }
-        }
-    }
+                ]
+            })
+        })
+        .collect();
     println!(
-        "Share of foreign deliveries {from}-{to}: mean over {replicates} replicates (seed {seed}, common random numbers); baseline {}",
-        loaded[0].scenario.name
+        "Share of foreign deliveries {}-{}: mean over {replicates} replicates (seed {seed}, common random numbers); baseline {}",
+        spec.from, spec.to, done.loaded[0].scenario.name
     );
     print!("{}", output::table(&header, &rows));
     println!("(six largest exporters shown; compare.csv with --out has all)");
     eprintln!(
         "{} scenarios x {replicates} replicates in {:.3} s",
-        loaded.len(),
-        elapsed.as_secs_f64()
+        done.loaded.len(),
+        done.elapsed.as_secs_f64()
     );
     if let Some(dir) = out {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        output::write_atomic(&dir.join("compare.csv"), csv.as_bytes())?;
-        let names: Vec<String> = loaded.iter().map(|l| l.scenario.name.clone()).collect();
-        let focal = loaded[0].scenario.focal_exporter.clone();
-        output::write_atomic(
-            &dir.join("series.csv"),
-            crate::report::data::series_csv(&names, &recs, &focal).as_bytes(),
-        )?;
-        let manifest = crate::report::data::CompareManifest {
-            kind: "compare".into(),
-            dibsim_version: env!("CARGO_PKG_VERSION").into(),
-            baseline: loaded[0].scenario.name.clone(),
-            focal_exporter: focal,
-            replicates,
-            seed,
-            run_seeds: (0..replicates)
-                .map(|r| derive_seed(seed, &[r as u64]))
-                .collect(),
-            window: [from, to],
-            sets: sets.to_vec(),
-            plugins: plugins.to_vec(),
-            start_year: loaded[0].scenario.start_year,
-            scenarios: loaded
-                .iter()
-                .map(|l| crate::report::data::ScenarioNote {
-                    name: l.scenario.name.clone(),
-                    source: l.label.clone(),
-                    description: l.scenario.description.clone(),
-                    differs: crate::report::data::differences(&loaded[0].scenario, &l.scenario),
-                })
-                .collect(),
-        };
-        // Written last: its presence says the folder is complete.
-        crate::report::data::write_manifest(dir, &manifest)?;
+        done.write(dir)?;
         eprintln!(
             "wrote compare.csv, series.csv and manifest.json in {}",
             dir.display()
         );
+    }
+    Ok(())
+}
+
+fn calibrate(spec: CalibrateSpec, check: bool) -> Result<()> {
+    let done = calibrate::calibrate(&spec, &mut |it, s, m, fails| {
+        eprintln!(
+            "iteration {it}: {fails} targets missed; world {:.0} TIV/yr, US {}",
+            m.world_per_year,
+            pct(m.exporter_share[s.exporter_index(&s.focal_exporter).unwrap_or(0)])
+        );
+    })?;
+    let (s, m) = (&done.scenario, &done.measured);
+    let rows: Vec<Vec<String>> = done
+        .checks
+        .iter()
+        .map(|x| {
+            vec![
+                x.name.clone(),
+                x.value.clone(),
+                x.target.clone(),
+                if x.ok { "ok".into() } else { "MISSED".into() },
+            ]
+        })
+        .collect();
+    println!(
+        "{}: calibration targets of docs/model.md, {} replicates (seed {})",
+        s.name, spec.replicates, spec.seed
+    );
+    print!(
+        "{}",
+        output::table(
+            &[
+                "target".into(),
+                "measured".into(),
+                "wanted".into(),
+                "".into()
+            ],
+            &rows
+        )
+    );
+    let all_shares: Vec<Vec<String>> = s
+        .exporters
+        .iter()
+        .enumerate()
+        .map(|(e, x)| {
+            vec![
+                x.name.clone(),
+                pct(m.exporter_share[e]),
+                format!("{:+.1}", 100.0 * m.drift_share[e]),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        output::table(
+            &[
+                "exporter".into(),
+                "share 2020-24 %".into(),
+                "drift 2030-34 pp".into()
+            ],
+            &all_shares
+        )
+    );
+    if let Some(p) = &spec.write {
+        eprintln!(
+            "wrote {}; regenerate the scenario with scenarios/tools/make_baseline.py",
+            p.display()
+        );
+    }
+    let missed = done.missed();
+    if check && missed > 0 {
+        bail!("{missed} calibration targets missed");
     }
     Ok(())
 }
@@ -552,11 +451,11 @@ fn sweep(
     resume: bool,
     shard: Option<&str>,
     dry_run: bool,
-    format: crate::sweep::Format,
+    format: sweeps::Format,
     fork: bool,
     quiet: bool,
 ) -> Result<()> {
-    use crate::sweep::{Shard, Sweep};
+    use sweeps::{Shard, Sweep};
     let sw = Sweep::load(file)?;
     let shard = shard.map(Shard::parse).transpose()?.unwrap_or(Shard::ALL);
     let (a, b) = shard.range(sw.runs());
@@ -565,7 +464,7 @@ fn sweep(
         .name
         .clone()
         .unwrap_or_else(|| sw.base_scenario.name.clone());
-    let out = out.unwrap_or_else(|| format!("sweep-{}", crate::sweep::spec::slug(&name)).into());
+    let out = out.unwrap_or_else(|| format!("sweep-{}", sweeps::spec::slug(&name)).into());
     let threads = rayon::current_num_threads();
     if dry_run {
         println!(
@@ -622,15 +521,15 @@ fn sweep(
     // Load the base scenario's plugins here, on the main thread, before any
     // worker runs plugin code (and refuse a bad one before the sweep starts).
     prepare(&sw.base_scenario).with_context(|| format!("{}: base scenario", sw.label))?;
-    let opts = crate::sweep::Options {
+    let opts = sweeps::Options {
         out: out.clone(),
         resume,
         shard,
         format,
         fork,
-        progress: !quiet,
     };
-    let outcome = crate::sweep::execute(&sw, &opts, &|s: &Scenario| prepare(s))?;
+    let mut shown = crate::progress::Shown::new(!quiet);
+    let outcome = sweeps::execute(&sw, &opts, &|s: &Scenario| prepare(s), &mut shown)?;
     if outcome.already_complete {
         println!("{} is already complete: nothing to run", out.display());
         return Ok(());
@@ -644,7 +543,7 @@ fn sweep(
         (b - a) - outcome.ran,
         b - a
     );
-    let mf = crate::sweep::Manifest::read(&out)?;
+    let mf = sweeps::Manifest::read(&out)?;
     println!(
         "wrote {}, points.csv{} in {}",
         mf.runs_file(),
@@ -667,7 +566,7 @@ fn sweep(
 /// Sweep throughput: the machinery (journal, ordering, output files) against
 /// the same runs done bare, and the saving from forking shared prefixes.
 fn bench_sweep(file: &Path) -> Result<()> {
-    use crate::sweep::{Format, Options, Shard, Sweep};
+    use sweeps::{Format, Options, Shard, Sweep};
     let sw = Sweep::load(file)?;
     let runs = sw.runs();
     println!(
@@ -721,9 +620,10 @@ fn bench_sweep(file: &Path) -> Result<()> {
                         shard: Shard::ALL,
                         format: Format::Parquet,
                         fork,
-                        progress: false,
                     };
-                    pool.install(|| crate::sweep::execute(&sw, &opts, &|s: &Scenario| prepare(s)))?;
+                    pool.install(|| {
+                        sweeps::execute(&sw, &opts, &|s: &Scenario| prepare(s), &mut sweeps::Silent)
+                    })?;
                     std::fs::remove_dir_all(&out).ok();
                 }
                 times[t * 3 + k].push(t0.elapsed().as_secs_f64());

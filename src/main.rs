@@ -3,7 +3,10 @@
 //! the libraries get their context here and become one message and a
 //! non-zero exit code; nothing below `main` prints a backtrace.
 
-use dibsim::{cli, commands};
+mod cli;
+mod commands;
+mod plugin_cmd;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -114,7 +114,7 @@ fn compare_writes_intervals_for_every_scenario_and_exporter() {
     assert!((total - 1.0).abs() < 1e-9);
 }
 
-/// MODEL.md s.8: the bundled baseline meets every calibration target over
+/// docs/model.md s.8: the bundled baseline meets every calibration target over
 /// 20 replicates (`calibrate --check` exits non-zero on any miss).
 #[test]
 fn baseline_meets_the_calibration_targets() {

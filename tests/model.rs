@@ -5,12 +5,13 @@ mod common;
 
 use std::sync::Arc;
 
-use dibsim::commands::{prepare, run_compare};
-use dibsim::loader;
-use dibsim::output::timeseries_csv;
 use dibsim_core::run::{run_group, run_one, Prepared};
 use dibsim_core::stats::Interval;
 use dibsim_core::World;
+use dibsim_experiments::compare::run_compare;
+use dibsim_experiments::loader;
+use dibsim_experiments::output::timeseries_csv;
+use dibsim_experiments::prepare;
 
 fn load(arg: &str, sets: &[&str]) -> Prepared {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();

@@ -199,9 +199,9 @@ fn the_logit_plugin_is_bit_identical_to_the_builtin_on_1_and_2_threads() {
 /// within a month: the same bytes on 1 and 2 threads, and the built-in's.
 #[test]
 fn the_logit_plugin_matches_the_builtin_where_allies_are_prepared_in_parallel() {
-    use dibsim::commands::prepare;
-    use dibsim::output::timeseries_csv;
     use dibsim_core::run::run_one;
+    use dibsim_experiments::output::timeseries_csv;
+    use dibsim_experiments::prepare;
     let mut s = common::world_with_many_allies();
     let builtin = prepare(&s).unwrap();
     s.plugins.push(dibsim_core::scenario::PluginSpec {

@@ -1,4 +1,4 @@
-//! dibsim-agents: the built-in behaviours, exactly as MODEL.md states them.
+//! dibsim-agents: the built-in behaviours, exactly as docs/model.md states them.
 //!
 //! Each is a plain struct implementing one of the core's behaviour traits, so
 //! a plugin replacing it sees exactly the same observations. `builtin` wires
@@ -12,7 +12,7 @@ use dibsim_core::behaviour::{
 };
 use dibsim_core::Compiled;
 
-/// MODEL.md step 5: random-utility (logit) choice with Gumbel noise built
+/// docs/model.md step 5: random-utility (logit) choice with Gumbel noise built
 /// from the uniform draws the core hands in.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LogitProcurement;
@@ -57,7 +57,7 @@ impl Procurement for LogitProcurement {
     }
 }
 
-/// MODEL.md step 10: order a tranche when backlog months exceed the threshold.
+/// docs/model.md step 10: order a tranche when backlog months exceed the threshold.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ThresholdInvestment;
 

@@ -102,7 +102,7 @@ extern "C" {
 /* Observations                                                              */
 /* ------------------------------------------------------------------------ */
 
-/** One line's quote to one requirement (MODEL.md step 2). 64 bytes. */
+/** One line's quote to one requirement (docs/model.md step 2). 64 bytes. */
 typedef struct dibsim_offer {
     /** Index of the production line. */
     uint32_t line;
@@ -143,7 +143,7 @@ typedef struct dibsim_requirement {
     uint32_t offer_count;
 } dibsim_requirement;
 
-/** An ally's weights (MODEL.md s.3). 48 bytes. */
+/** An ally's weights (docs/model.md s.3). 48 bytes. */
 typedef struct dibsim_taste {
     double beta_quality;
     double beta_price;
@@ -155,7 +155,7 @@ typedef struct dibsim_taste {
 } dibsim_taste;
 
 /** One production line as its owner's investment rule sees it
- *  (MODEL.md step 10). 120 bytes. */
+ *  (docs/model.md step 10). 120 bytes. */
 typedef struct dibsim_line_view {
     /** Index of the line. */
     uint32_t line;
@@ -255,7 +255,7 @@ typedef int32_t (*dibsim_create_fn)(const uint8_t *params, size_t params_len,
  *  (forks). Nullable. */
 typedef void (*dibsim_destroy_fn)(void *state);
 
-/** Ally procurement (MODEL.md step 5). Writes choices[k] for each
+/** Ally procurement (docs/model.md step 5). Writes choices[k] for each
  *  requirement k < call->n_requirements: the index of the chosen offer
  *  among requirement k's own offers (0 .. offer_count - 1), or
  *  DIBSIM_OUTSIDE. The host checks every choice. */
@@ -263,7 +263,7 @@ typedef int32_t (*dibsim_procure_fn)(void *state,
                                      const dibsim_procurement_call *call,
                                      int32_t *choices, dibsim_error_out *err);
 
-/** Contractor or competitor investment (MODEL.md step 10). Writes
+/** Contractor or competitor investment (docs/model.md step 10). Writes
  *  tranches[k] for each line k < call->n_lines: the capacity (TIV/month) the
  *  line orders, 0 for none (the buffer holds zeros when called). The host
  *  refuses a negative or non-finite tranche and shrinks one to the owner's

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Build scenarios/baseline.toml from the SIPRI data in shared/data/.
+"""Build scenarios/baseline.toml from the SIPRI data in data/sipri/.
 
-Reads the SIPRI CSVs (default: <repo>/../shared/data, override with --data)
+Reads the SIPRI CSVs (default: <repo>/data/sipri, override with --data)
 and the calibrated parameters in scenarios/tools/calibration.toml, and writes
 scenarios/baseline.toml, every number of which carries a comment naming its
 source: a SIPRI file and how the value is derived, a fact of
-shared/data/README.md with its cited source, an assumption with its reason, or
+data/sipri/README.md with its cited source, an assumption with its reason, or
 the calibration file.
 
 Python 3.11 standard library only. Deterministic: the same inputs give a
@@ -24,7 +24,7 @@ import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_DATA = REPO.parent / "shared" / "data"
+DEFAULT_DATA = REPO / "data" / "sipri"
 DEFAULT_CALIBRATION = REPO / "scenarios" / "tools" / "calibration.toml"
 DEFAULT_OUT = REPO / "scenarios" / "baseline.toml"
 
@@ -72,7 +72,7 @@ DELIVERY_SPAN = 24.0
 
 # Capex per TIV/month of new capacity = M_c months of the new capacity's output
 # value, valued at the reference (US) price index.
-# Anchor (shared/data/README.md): greenfield 155 mm plant US$0.3-0.6 bn for
+# Anchor (data/sipri/README.md): greenfield 155 mm plant US$0.3-0.6 bn for
 # 200-350k rounds a year. At an assumed ~US$5,000 per round (order of magnitude
 # of 2023-24 procurement prices; the round price is not in the data) the
 # midpoint plant costs ~4 months of its output value.
@@ -513,10 +513,10 @@ def build(data: Data, cal: dict) -> tuple[str, dict]:
     w("# Regenerate: python3 scenarios/tools/make_baseline.py   (see scenarios/tools/README.md)")
     w("#")
     w("# The status-quo world arms market from January 2020 (month 0), calibrated to")
-    w("# SIPRI 2020-24 (MODEL.md s.8). Sources, cited per number below:")
-    w("#   [SIPRI] shared/data/*.csv: SIPRI Arms Transfers Database (c) SIPRI, trade register")
+    w("# SIPRI 2020-24 (docs/model.md s.8). Sources, cited per number below:")
+    w("#   [SIPRI] data/sipri/*.csv: SIPRI Arms Transfers Database (c) SIPRI, trade register")
     w("#           generated 12 Feb 2026, deliveries 2020-24, TIV in millions.")
-    w("#   [FACT]  a fact of shared/data/README.md, with the source it cites.")
+    w("#   [FACT]  a fact of data/sipri/README.md, with the source it cites.")
     w("#   assumption: <reason>   a modelling choice, not data.")
     w(f"#   {CAL_NOTE}")
     w("#")
@@ -528,12 +528,12 @@ def build(data: Data, cal: dict) -> tuple[str, dict]:
     w("# - Exporters. The 12 largest of sipri_exporter_shares.csv 2020-24 plus 'Others'")
     w(f"#   (= {', '.join(data.merged)} and SIPRI Others: {data.model_tiv[OTHERS]:.1f} TIV).")
     w("#   Only the United States has domestic demand: the competitor agents hold only")
-    w("#   their exporter's export industry (MODEL.md s.3). US domestic demand = 2 x US")
+    w("#   their exporter's export industry (docs/model.md s.3). US domestic demand = 2 x US")
     w(f"#   exports ({data.model_tiv[FOCAL]:.1f} TIV / 60 months = {us_exp_month:.2f} TIV/month),")
     w("#   from [FACT] 'US export share of primes' output roughly 25-35%' (firm reports),")
     w("#   i.e. exports ~1/3 of output; split by the US category mix.")
     w("# - Supplier lines. US capacity of a category = domestic demand + exports a month")
-    w("#   (assumption: saturated; MODEL.md s.8 requires US lines at >= 90% of capacity),")
+    w("#   (assumption: saturated; docs/model.md s.8 requires US lines at >= 90% of capacity),")
     w("#   split among the US firms that make it (shares stated per supplier). Each")
     w("#   competitor has one high-tier line per category with >= 1% of its SIPRI mix")
     w("#   (mapped to six, renormalised over the kept categories so the lines hold all")
@@ -562,7 +562,7 @@ def build(data: Data, cal: dict) -> tuple[str, dict]:
     w("#   (quality and political alignment dominate: a full alignment step outweighs the price gap")
     w("#   between the dearest and cheapest exporters); beta_price 1 (utility per log-unit of price);")
     w("#   beta_time 1 (one utility unit per year of quoted wait); beta_uncertainty 0.5 (a year of")
-    w("#   spread weighs half a year of wait). patience 1.5 (MODEL.md default: an unstarted order is")
+    w("#   spread weighs half a year of wait). patience 1.5 (docs/model.md default: an unstarted order is")
     w("#   at risk of cancellation once 50% overdue). advance_share 0.2 (assumption: FMS cases and")
     w("#   most direct sales collect an initial deposit on signature, ~20% of the price).")
     w("#")
@@ -574,30 +574,30 @@ def build(data: Data, cal: dict) -> tuple[str, dict]:
     w('name = "baseline"')
     w('description = "Status quo world arms market 2020-2035, calibrated to SIPRI 2020-24 deliveries; '
       'generated by scenarios/tools/make_baseline.py"')
-    w("start_year = 2020     # MODEL.md s.8: month 0 = January 2020")
-    w("months = 192          # assumption: 16 reported years (2020-2035) covering the 5-20 year questions of MODEL.md s.1 and the 2030-34 drift check of s.8")
-    w("warmup_months = 120   # MODEL.md s.4 default: 10 years for capacity, backlogs and reputations to settle")
+    w("start_year = 2020     # docs/model.md s.8: month 0 = January 2020")
+    w("months = 192          # assumption: 16 reported years (2020-2035) covering the 5-20 year questions of docs/model.md s.1 and the 2030-34 drift check of s.8")
+    w("warmup_months = 120   # docs/model.md s.4 default: 10 years for capacity, backlogs and reputations to settle")
     w(f'focal_exporter = "{FOCAL}"')
     w("")
 
     # ---------------- model ----------------
-    w("# Global mechanism parameters: all at the MODEL.md s.4 defaults.")
+    w("# Global mechanism parameters: all at the docs/model.md s.4 defaults.")
     w("[model]")
     model = [
-        ("threat_persistence", "0.98", "MODEL.md s.4 step 1 default r"),
-        ("threat_sd", "0.05", "MODEL.md s.4 step 1 default s"),
-        ("margin", "0.1", "MODEL.md s.4 step 7 default"),
-        ("cancel_prob", "0.1", "MODEL.md s.4 step 8 default"),
-        ("reputation_weight", "0.05", "MODEL.md s.4 step 9 default lambda"),
-        ("invest_threshold_months", "18.0", "MODEL.md s.4 step 10 default"),
-        ("target_backlog_months", "12.0", "MODEL.md s.4 step 10 default"),
-        ("max_growth", "0.25", "MODEL.md s.4 step 10 default"),
-        ("factory_lead_months", "36", "MODEL.md s.4 step 10 default; [FACT] new plants 2-3+ years to rated output"),
-        ("decline_backlog_months", "3.0", "MODEL.md s.4 step 10: idle below 3 backlog months"),
-        ("decline_after_months", "12", "MODEL.md s.4 step 10: 12 idle months in a row"),
-        ("decline_rate", "0.01", "MODEL.md s.4 step 10: 1% of capacity a month"),
-        ("invest_every_months", "3", "MODEL.md s.4 step 10: (t + warmup) mod 3 = 0"),
-        ("min_foreign_share", "0.05", "MODEL.md s.4 step 2: foreign capacity at least 0.05 x K"),
+        ("threat_persistence", "0.98", "docs/model.md s.4 step 1 default r"),
+        ("threat_sd", "0.05", "docs/model.md s.4 step 1 default s"),
+        ("margin", "0.1", "docs/model.md s.4 step 7 default"),
+        ("cancel_prob", "0.1", "docs/model.md s.4 step 8 default"),
+        ("reputation_weight", "0.05", "docs/model.md s.4 step 9 default lambda"),
+        ("invest_threshold_months", "18.0", "docs/model.md s.4 step 10 default"),
+        ("target_backlog_months", "12.0", "docs/model.md s.4 step 10 default"),
+        ("max_growth", "0.25", "docs/model.md s.4 step 10 default"),
+        ("factory_lead_months", "36", "docs/model.md s.4 step 10 default; [FACT] new plants 2-3+ years to rated output"),
+        ("decline_backlog_months", "3.0", "docs/model.md s.4 step 10: idle below 3 backlog months"),
+        ("decline_after_months", "12", "docs/model.md s.4 step 10: 12 idle months in a row"),
+        ("decline_rate", "0.01", "docs/model.md s.4 step 10: 1% of capacity a month"),
+        ("invest_every_months", "3", "docs/model.md s.4 step 10: (t + warmup) mod 3 = 0"),
+        ("min_foreign_share", "0.05", "docs/model.md s.4 step 2: foreign capacity at least 0.05 x K"),
     ]
     for k, v, why in model:
         w(f"{k} = {v}  # {why}")
@@ -620,14 +620,14 @@ def build(data: Data, cal: dict) -> tuple[str, dict]:
         w(f"program_size_mean = {num(size, 1)}  # assumption: order of magnitude of one SIPRI deal's TIV: {size_why}")
         w(f"program_size_sigma = {num(PROGRAM_SIGMA, 1)}  # assumption: lognormal shape 1 (deal sizes span about an order of magnitude)")
         w(f"capex_per_unit = {num(months * REF_PRICE, 1)}  # {num(months, 1)} months x {num(REF_PRICE, 1)} US$ M/TIV: assumption: {cwhy}")
-        w(f"delivery_span_months = {num(DELIVERY_SPAN, 1)}  # MODEL.md s.3 default: a programme is built and delivered over about two years")
+        w(f"delivery_span_months = {num(DELIVERY_SPAN, 1)}  # docs/model.md s.3 default: a programme is built and delivered over about two years")
     w("")
 
     # ---------------- exporters ----------------
     w("# ---------------------------------------------------------------- exporters")
     w("# Order: SIPRI 2020-24 share order (sipri_exporter_shares.csv), then the aggregate Others.")
     w(f"# approval_cv {APPROVAL_CV} for all: {APPROVAL_CV_WHY}.")
-    w("# domestic_priority true for all: MODEL.md s.3 default; [FACT] rated DoD orders (DPAS) are filled before")
+    w("# domestic_priority true for all: docs/model.md s.3 default; [FACT] rated DoD orders (DPAS) are filled before")
     w("# unrated ones; Switzerland's 2022 Patriot order was pushed back at least 5 years.")
     for e in exporters:
         p = dict(DEFAULT_WHY)
@@ -649,13 +649,13 @@ def build(data: Data, cal: dict) -> tuple[str, dict]:
             w(f"# Total {sum(dd.values()):.2f} TIV/month.")
             w(f"domestic_demand = {inline(dd, CATEGORIES, 2)}  # TIV/month, see comment above")
         else:
-            w("domestic_demand = {}  # competitor agents hold only their export industry (MODEL.md s.3)")
+            w("domestic_demand = {}  # competitor agents hold only their export industry (docs/model.md s.3)")
     w("")
 
     # ---------------- suppliers ----------------
     w("# ---------------------------------------------------------------- suppliers")
     w("# US contractors (kind contractor). US capacity per category = domestic demand + exports a month")
-    w("# (assumption: saturated, MODEL.md s.8), TIV/month:")
+    w("# (assumption: saturated, docs/model.md s.8), TIV/month:")
     for c in CATEGORIES:
         w(f"#   {c}: {us_dom_c[c]:.2f} + {us_export_c[c]:.2f} = {us_cap_c[c]:.2f}")
     w("# split among firms (assumption):")
@@ -774,7 +774,7 @@ def build(data: Data, cal: dict) -> tuple[str, dict]:
         for k, v in BETAS:
             w(f"{k} = {num(v, 2)}  # assumption (see header)")
         w(f"outside_utility = {num(u0, 3)}  # {CAL_NOTE}")
-        w(f"patience = {num(PATIENCE, 2)}  # assumption: MODEL.md default (see header)")
+        w(f"patience = {num(PATIENCE, 2)}  # assumption: docs/model.md default (see header)")
         w(f"advance_share = {num(ADVANCE_SHARE, 2)}  # assumption: deposit on signature (see header)")
         w(f"# alignment: {align_src}")
         w(f"alignment = {inline(align, exporters, 3)}  # a(e,i), see comment above")
@@ -818,9 +818,9 @@ def build(data: Data, cal: dict) -> tuple[str, dict]:
 
     # ---------------- policy ----------------
     w("# ---------------------------------------------------------------- policy")
-    w("# Status quo: every lever at its default (MODEL.md s.5); policy scenarios extend this file.")
+    w("# Status quo: every lever at its default (docs/model.md s.5); policy scenarios extend this file.")
     w("[policy]")
-    w("start_month = 73  # MODEL.md s.8: February 2026, when the 2026 arms-transfer strategy was signed")
+    w("start_month = 73  # docs/model.md s.8: February 2026, when the 2026 arms-transfer strategy was signed")
 
     if embargo_log:
         summary["notes"].append("political zeros override observed 2020-24 deliveries: " + "; ".join(embargo_log) + ".")
@@ -838,7 +838,7 @@ def build(data: Data, cal: dict) -> tuple[str, dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="SIPRI CSV directory (default <repo>/../shared/data)")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="SIPRI CSV directory (default <repo>/data/sipri)")
     ap.add_argument("--calibration", type=Path, default=DEFAULT_CALIBRATION, help="calibration TOML")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output scenario file")
     ap.add_argument("--quiet", action="store_true", help="do not print the summary")

@@ -1,4 +1,4 @@
-//! Behaviour slots: the decisions MODEL.md marks **[pluggable]**.
+//! Behaviour slots: the decisions docs/model.md marks **[pluggable]**.
 //!
 //! A behaviour sees plain observations and writes plain decisions into
 //! buffers the core owns; it never touches world state. That keeps the same
@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::scenario::Tier;
 
-/// One line's quote to one requirement (MODEL.md step 2).
+/// One line's quote to one requirement (docs/model.md step 2).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
 pub struct Offer {
@@ -47,7 +47,7 @@ pub struct Requirement {
     pub offer_count: u32,
 }
 
-/// An ally's weights (MODEL.md s.3), as a behaviour sees them.
+/// An ally's weights (docs/model.md s.3), as a behaviour sees them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
 pub struct Taste {
@@ -91,7 +91,7 @@ impl BehaviourFault {
     }
 }
 
-/// MODEL.md step 5: which offer each requirement takes.
+/// docs/model.md step 5: which offer each requirement takes.
 pub trait Procurement: Send + Sync {
     fn name(&self) -> &str;
     fn choose(
@@ -110,7 +110,7 @@ pub trait Procurement: Send + Sync {
     }
 }
 
-/// One line as an investment behaviour sees it (MODEL.md step 10).
+/// One line as an investment behaviour sees it (docs/model.md step 10).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
 pub struct LineView {
@@ -152,7 +152,7 @@ impl LineView {
     }
 }
 
-/// MODEL.md step 10: the tranche each line orders. `tranches[k]` is the
+/// docs/model.md step 10: the tranche each line orders. `tranches[k]` is the
 /// capacity (TIV/month) line k orders, 0 for none; the core shrinks it to the
 /// owner's credit and never lets it be negative.
 pub trait Investment: Send + Sync {

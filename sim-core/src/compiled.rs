@@ -83,7 +83,7 @@ pub struct Compiled {
     /// Each owner's lines, in line order (investment is decided per owner).
     pub lines_by_owner: Vec<Vec<u32>>,
     /// High-tier lines of (exporter, category), else its low-tier lines: where
-    /// domestic orders go (MODEL.md step 3).
+    /// domestic orders go (docs/model.md step 3).
     pub domestic_lines: Vec<Vec<Vec<u32>>>,
     pub allies: Vec<AllyParams>,
     /// `allies[i].taste` for all i, contiguous for behaviour batches.

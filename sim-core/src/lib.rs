@@ -1,7 +1,7 @@
 //! dibsim-core: the simulation engine of dibsim.
 //!
 //! One job: advance a world of allies, contractors and competitor exporters
-//! month by month, exactly as `MODEL.md` states, and record what happened.
+//! month by month, exactly as `docs/model.md` states, and record what happened.
 //! A month is synchronous: all allies decide in parallel from the same
 //! start-of-month quotes, then the sequential phases resolve those decisions
 //! in a fixed order with the world's own random stream. That split is what
@@ -28,3 +28,8 @@ pub use error::{RunError, ScenarioError};
 pub use metrics::{ExporterMonth, Recorder};
 pub use scenario::Scenario;
 pub use world::World;
+
+/// The version of the model this engine implements, as `docs/model.md`
+/// states it. It changes when any documented rule or draw changes, and is
+/// written into every output's summary and manifest.
+pub const MODEL_VERSION: &str = "v1";

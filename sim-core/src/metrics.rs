@@ -1,4 +1,4 @@
-//! Per-month, per-exporter metrics (MODEL.md s.6) and the market-share
+//! Per-month, per-exporter metrics (docs/model.md s.6) and the market-share
 //! windows computed from them. Only months from 0 on are kept; the trailing
 //! 60-month share also sees the warm-up's deliveries, so it is defined from
 //! month 0.

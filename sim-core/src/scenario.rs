@@ -1,7 +1,7 @@
 //! The scenario: every parameter of a run, as plain data.
 //!
 //! A scenario file is TOML. Every struct here denies unknown fields and gives
-//! each field the default MODEL.md states, so a file only writes what differs
+//! each field the default docs/model.md states, so a file only writes what differs
 //! and a typo is an error rather than a silently ignored setting. The resolved
 //! [`Scenario`] is the single source of truth for a run: `dibsim validate
 //! --print` writes it back out with every value explicit.
@@ -47,7 +47,7 @@ pub struct Scenario {
     pub start_year: i32,
     /// Reported months (after the warm-up).
     pub months: u32,
-    /// Months simulated before month 0 and never reported (MODEL.md s.4).
+    /// Months simulated before month 0 and never reported (docs/model.md s.4).
     pub warmup_months: u32,
     /// Name of the exporter whose firms are the contractors and whom levers act on.
     pub focal_exporter: String,
@@ -154,7 +154,7 @@ impl Default for Scenario {
     }
 }
 
-/// Global mechanism parameters (MODEL.md s.4 defaults).
+/// Global mechanism parameters (docs/model.md s.4 defaults).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelParams {
@@ -382,7 +382,7 @@ impl Default for Event {
     }
 }
 
-/// Policy levers of MODEL.md s.5, acting on the focal exporter from `start_month`.
+/// Policy levers of docs/model.md s.5, acting on the focal exporter from `start_month`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {

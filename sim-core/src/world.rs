@@ -1,4 +1,4 @@
-//! The world state and one month of MODEL.md section 4.
+//! The world state and one month of docs/model.md section 4.
 //!
 //! A month is synchronous: every ally decides from the same start-of-month
 //! quotes (steps 1, 4, 5, fused into one pass per ally, parallel where the
@@ -137,7 +137,7 @@ pub struct LineState {
     pub denied: f64,
 }
 
-/// Quote terms of a line at the start of a month (MODEL.md step 2).
+/// Quote terms of a line at the start of a month (docs/model.md step 2).
 #[derive(Debug, Clone, Copy, Default)]
 struct Quote {
     live: bool,
@@ -546,7 +546,7 @@ impl World {
         Ok(w)
     }
 
-    /// One month, MODEL.md s.4 steps 1-11.
+    /// One month, docs/model.md s.4 steps 1-11.
     pub fn step(&mut self) -> Result<(), RunError> {
         let t = self.month;
         for a in &mut self.acc {
@@ -1465,7 +1465,7 @@ fn poisson<R: RngCore>(rng: &mut R, lambda: f64) -> u64 {
 }
 
 /// L ~ LogNormal with the given mean and coefficient of variation; no draw
-/// when either is zero (MODEL.md s.4 Streams).
+/// when either is zero (docs/model.md s.4 Streams).
 fn lognormal_mean_cv<R: RngCore>(rng: &mut R, mean: f64, cv: f64) -> f64 {
     if mean <= 0.0 {
         return 0.0;

@@ -36,7 +36,7 @@ pub fn text(p: &Path) -> String {
 /// The bundled baseline (36 months) with its allies copied four times:
 /// enough (>= PARALLEL_ALLIES) that `decide` prepares allies in parallel.
 pub fn world_with_many_allies() -> dibsim_core::Scenario {
-    let mut s = dibsim::loader::load("baseline", &["months=36".to_string()])
+    let mut s = dibsim_experiments::loader::load("baseline", &["months=36".to_string()])
         .unwrap()
         .scenario;
     let allies = s.allies.clone();

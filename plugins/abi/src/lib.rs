@@ -50,7 +50,7 @@ pub const STATUS_PANIC: i32 = 2;
 /// `choices[k]` for "none of the offers" (the outside option).
 pub const OUTSIDE: i32 = -1;
 
-/// One line's quote to one requirement (MODEL.md step 2).
+/// One line's quote to one requirement (docs/model.md step 2).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
 pub struct Offer {
@@ -87,7 +87,7 @@ pub struct Requirement {
     pub offer_count: u32,
 }
 
-/// An ally's weights (MODEL.md s.3).
+/// An ally's weights (docs/model.md s.3).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
 pub struct Taste {

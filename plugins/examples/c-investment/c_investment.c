@@ -1,7 +1,7 @@
 /*
  * c-investment: a dibsim contractor/competitor investment rule in C.
  *
- * "Smoothed threshold": the built-in rule (MODEL.md step 10), closing only a
+ * "Smoothed threshold": the built-in rule (docs/model.md step 10), closing only a
  * `share` of the gap to the target backlog each time. When a line's backlog
  * months m exceed threshold', it orders
  *

@@ -83,13 +83,13 @@ impl<'a> ProcurementCall<'a> {
     }
 }
 
-/// Ally procurement (MODEL.md step 5): `choices[k]` is the index of the
+/// Ally procurement (docs/model.md step 5): `choices[k]` is the index of the
 /// chosen offer among requirement k's own offers, or [`OUTSIDE`].
 pub trait Procure: Plugin {
     fn procure(&mut self, call: &ProcurementCall<'_>, choices: &mut [i32]) -> Result<(), Fault>;
 }
 
-/// Contractor or competitor investment (MODEL.md step 10): `tranches[k]`
+/// Contractor or competitor investment (docs/model.md step 10): `tranches[k]`
 /// is the capacity (TIV/month) line k orders, 0 for none.
 pub trait Invest: Plugin {
     /// Whether `LineView::draw` is read (the host then draws it).

@@ -1,4 +1,4 @@
-//! The built-in ally procurement (random-utility logit choice, MODEL.md
+//! The built-in ally procurement (random-utility logit choice, docs/model.md
 //! step 5) as a plugin. Runs with it are bit-identical to runs with the
 //! built-in: same arithmetic, in the same order, on the same host draws.
 //! It is the template to start from when changing how allies choose.

@@ -11,7 +11,6 @@
 //! chunks whatever the sweep's size.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,7 +28,7 @@ use super::spec::{MetricColumn, ParamKind, Shard, Sweep};
 use super::store::{self, Cell, ColType, Column, Journal, Schema, Sink};
 use crate::output::write_atomic;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Parquet,
@@ -50,6 +49,9 @@ impl Format {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
     pub dibsim_version: String,
+    /// The model version of `docs/model.md`.
+    #[serde(default)]
+    pub model_version: String,
     pub name: String,
     pub sweep_file: String,
     pub base: String,
@@ -159,6 +161,7 @@ pub fn manifest(sweep: &Sweep, shard: Shard, format: Format) -> Manifest {
     let range = shard.range(sweep.runs());
     Manifest {
         dibsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        model_version: dibsim_core::MODEL_VERSION.to_string(),
         name: sweep
             .file
             .name
@@ -293,7 +296,6 @@ pub struct Options {
     pub format: Format,
     /// Fork policy-only points from a shared prefix (off only to measure it).
     pub fork: bool,
-    pub progress: bool,
 }
 
 /// Points compiled once per chunk, by the jobs that need them: each job
@@ -498,80 +500,36 @@ fn jobs(sweep: &Sweep, lo: u64, hi: u64, split: bool) -> impl Iterator<Item = Jo
         })
 }
 
-/// Progress on a terminal (a bar) or in a log (a line every few seconds).
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    start: Instant,
-    last_line: Instant,
-    done: u64,
-    total: u64,
-    quiet: bool,
+/// Where a sweep reports its progress, from the thread that writes the
+/// journal, once per finished chunk. The CLI draws a bar or log lines, the
+/// Python package calls back into the interpreter.
+pub trait Progress: Send {
+    /// Before the first run: `done` of `total` runs were in the journal already.
+    fn start(&mut self, _done: u64, _total: u64) {}
+    /// `done` of `total` runs of this shard are in the journal, `ran` of them
+    /// in this call, `failed` of those failed. Returning false stops the
+    /// sweep after this chunk: the journal keeps every finished run and
+    /// `--resume` goes on from there.
+    fn advance(&mut self, done: u64, total: u64, ran: u64, failed: u64) -> bool;
+    /// The sweep's runs are over (the finished files are written next).
+    fn finish(&mut self) {}
 }
 
-impl Progress {
-    fn new(done: u64, total: u64, show: bool) -> Progress {
-        let bar = (show && std::io::stderr().is_terminal()).then(|| {
-            let b = indicatif::ProgressBar::new(total);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} runs  {rate}  ETA {eta}  {msg}",
-                )
-                .map(|s| {
-                    s.with_key(
-                        "rate",
-                        |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                            let _ = write!(w, "{:.0} runs/s", st.per_sec());
-                        },
-                    )
-                })
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            b.set_position(done);
-            b
-        });
-        Progress {
-            bar,
-            start: Instant::now(),
-            last_line: Instant::now(),
-            done,
-            total,
-            quiet: !show,
-        }
-    }
+/// No display.
+pub struct Silent;
 
-    fn add(&mut self, n: u64, since_start: u64, failed: usize) {
-        self.done += n;
-        if let Some(b) = &self.bar {
-            b.set_position(self.done);
-            if failed > 0 {
-                b.set_message(format!("{failed} failed"));
-            }
-        } else if !self.quiet
-            && (self.last_line.elapsed() >= Duration::from_secs(5) || self.done == self.total)
-        {
-            self.last_line = Instant::now();
-            let secs = self.start.elapsed().as_secs_f64();
-            let rate = since_start as f64 / secs.max(1e-9);
-            let eta = (self.total - self.done) as f64 / rate.max(1e-9);
-            eprintln!(
-                "sweep: {}/{} runs, {rate:.0} runs/s, ETA {eta:.0} s{}",
-                self.done,
-                self.total,
-                if failed > 0 {
-                    format!(", {failed} failed")
-                } else {
-                    String::new()
-                }
-            );
-        }
+impl Progress for Silent {
+    fn advance(&mut self, _: u64, _: u64, _: u64, _: u64) -> bool {
+        true
     }
+}
 
-    fn finish(&self) {
-        if let Some(b) = &self.bar {
-            // The summary line that follows says the same.
-            b.finish_and_clear();
-        }
-    }
+/// Why a sweep stopped before its last run, by the caller's choice.
+#[derive(Debug, thiserror::Error)]
+#[error("the sweep was interrupted after {done} of {total} runs; every finished run is kept, and --resume runs the rest")]
+pub struct Interrupted {
+    pub done: u64,
+    pub total: u64,
 }
 
 pub struct Outcome {
@@ -582,7 +540,12 @@ pub struct Outcome {
 }
 
 /// Runs (or resumes) this shard of `sweep` into `opts.out`.
-pub fn execute(sweep: &Sweep, opts: &Options, prepare: &PrepareFn) -> Result<Outcome> {
+pub fn execute(
+    sweep: &Sweep,
+    opts: &Options,
+    prepare: &PrepareFn,
+    progress: &mut dyn Progress,
+) -> Result<Outcome> {
     let dir = &opts.out;
     let mf = manifest(sweep, opts.shard, opts.format);
     let runs_journal = dir.join(RUNS_JOURNAL);
@@ -684,77 +647,80 @@ pub fn execute(sweep: &Sweep, opts: &Options, prepare: &PrepareFn) -> Result<Out
         None => None,
     };
     let started = Instant::now();
-    let mut progress = Progress::new(done_rows, mf.range[1] - mf.range[0], opts.progress);
+    let total = mf.range[1] - mf.range[0];
+    let mut done = done_rows;
+    progress.start(done, total);
+    let shown = &mut *progress;
     let timeseries = mf.timeseries_schema.is_some();
     let fork = opts.fork;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Done>(64);
     // The writer runs on its own thread; the jobs run on the caller's rayon
     // pool (the global one, or one a benchmark installed).
-    let result: Result<(Journal, Option<Journal>, Progress, u64, u64)> =
-        std::thread::scope(|scope| {
-            let writer = scope.spawn(
-                move || -> Result<(Journal, Option<Journal>, Progress, u64, u64)> {
-                    let mut failed_total = 0u64;
-                    let mut ran = 0u64;
-                    let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
-                    let mut next = 0usize;
-                    let mut chunk_rows: Vec<(u64, String)> = Vec::new();
-                    let mut chunk_series: Vec<(u64, String)> = Vec::new();
-                    let mut chunk_failed = 0usize;
-                    let mut last_sync = Instant::now();
-                    for d in rx {
-                        pending.insert(d.index, d);
-                        while let Some(d) = pending.remove(&next) {
-                            next += 1;
-                            chunk_rows.extend(d.rows);
-                            chunk_series.extend(d.series);
-                            chunk_failed += d.failed;
-                            if !d.last_of_chunk {
-                                continue;
-                            }
-                            chunk_rows.sort_unstable_by_key(|(run, _)| *run);
-                            chunk_series.sort_unstable_by_key(|(run, _)| *run);
-                            // Series first: the runs journal decides what is done.
-                            if let Some(s) = &mut series {
-                                let text: String =
-                                    chunk_series.iter().map(|(_, t)| t.as_str()).collect();
-                                s.append(&text)?;
-                                // On disk before the runs that need it are
-                                // recorded: not even a power cut leaves it
-                                // behind the runs journal.
-                                s.sync()?;
-                            }
-                            let text: String = chunk_rows.iter().map(|(_, t)| t.as_str()).collect();
-                            journal.append(&text)?;
-                            journal.flush()?;
-                            if last_sync.elapsed() > Duration::from_secs(2) {
-                                journal.sync()?;
-                                last_sync = Instant::now();
-                            }
-                            let n = chunk_rows.len() as u64;
-                            ran += n;
-                            failed_total += chunk_failed as u64;
-                            progress.add(n, ran, failed_total as usize);
-                            chunk_rows.clear();
-                            chunk_series.clear();
-                            chunk_failed = 0;
-                        }
+    let result: Result<(Journal, Option<Journal>, u64, u64)> = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<(Journal, Option<Journal>, u64, u64)> {
+            let mut failed_total = 0u64;
+            let mut ran = 0u64;
+            let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
+            let mut next = 0usize;
+            let mut chunk_rows: Vec<(u64, String)> = Vec::new();
+            let mut chunk_series: Vec<(u64, String)> = Vec::new();
+            let mut chunk_failed = 0usize;
+            let mut last_sync = Instant::now();
+            for d in rx {
+                pending.insert(d.index, d);
+                while let Some(d) = pending.remove(&next) {
+                    next += 1;
+                    chunk_rows.extend(d.rows);
+                    chunk_series.extend(d.series);
+                    chunk_failed += d.failed;
+                    if !d.last_of_chunk {
+                        continue;
                     }
-                    Ok((journal, series, progress, ran, failed_total))
-                },
-            );
-            // A closed channel means the writer stopped on an error (its
-            // error is returned below): stop taking jobs.
-            let _ = jobs(sweep, lo, hi, !(fork && sweep.file.common_random_numbers))
-                .par_bridge()
-                .try_for_each_with(tx, |tx, job| {
-                    tx.send(work(sweep, &job, fork, timeseries, prepare))
-                });
-            writer
-                .join()
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("the sweep's writer thread panicked")))
+                    chunk_rows.sort_unstable_by_key(|(run, _)| *run);
+                    chunk_series.sort_unstable_by_key(|(run, _)| *run);
+                    // Series first: the runs journal decides what is done.
+                    if let Some(s) = &mut series {
+                        let text: String = chunk_series.iter().map(|(_, t)| t.as_str()).collect();
+                        s.append(&text)?;
+                        // On disk before the runs that need it are
+                        // recorded: not even a power cut leaves it
+                        // behind the runs journal.
+                        s.sync()?;
+                    }
+                    let text: String = chunk_rows.iter().map(|(_, t)| t.as_str()).collect();
+                    journal.append(&text)?;
+                    journal.flush()?;
+                    if last_sync.elapsed() > Duration::from_secs(2) {
+                        journal.sync()?;
+                        last_sync = Instant::now();
+                    }
+                    let n = chunk_rows.len() as u64;
+                    ran += n;
+                    failed_total += chunk_failed as u64;
+                    done += n;
+                    if !shown.advance(done, total, ran, failed_total) {
+                        journal.sync()?;
+                        return Err(Interrupted { done, total }.into());
+                    }
+                    chunk_rows.clear();
+                    chunk_series.clear();
+                    chunk_failed = 0;
+                }
+            }
+            Ok((journal, series, ran, failed_total))
         });
-    let (mut journal, mut series, progress, ran, failed_total) = result?;
+        // A closed channel means the writer stopped on an error (its
+        // error is returned below): stop taking jobs.
+        let _ = jobs(sweep, lo, hi, !(fork && sweep.file.common_random_numbers))
+            .par_bridge()
+            .try_for_each_with(tx, |tx, job| {
+                tx.send(work(sweep, &job, fork, timeseries, prepare))
+            });
+        writer
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the sweep's writer thread panicked")))
+    });
+    let (mut journal, mut series, ran, failed_total) = result?;
     progress.finish();
     if let Some(s) = &mut series {
         s.sync()?;

@@ -1,4 +1,4 @@
-//! `dibsim report`: one self-contained HTML page (inline SVG and CSS, no
+//! dibsim-report: one self-contained HTML page (inline SVG and CSS, no
 //! script, no network) from the output folder of `compare --out` or
 //! `sweep --out`, reproducible from itself: it lists the settings, seeds,
 //! replicate count and dibsim version behind every number.
@@ -8,7 +8,6 @@
 //! dibsim version gives an error and never half a page.
 
 pub mod charts;
-pub mod data;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -17,8 +16,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use self::charts::{Line, Whisker};
-use self::data::{CompareManifest, CompareRow, SeriesRow};
-use crate::output::write_atomic;
+use dibsim_experiments::compare_files::{self as data, CompareManifest, CompareRow, SeriesRow};
+use dibsim_experiments::output::write_atomic;
+use dibsim_experiments::sweep;
 
 /// A chart and the table of the numbers behind it.
 struct Figure {
@@ -416,6 +416,10 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
     // The header: settings, seeds, differences, the full compare table.
     let header = settings_table(&[
         ("dibsim version".into(), m.dibsim_version.clone()),
+        (
+            "model version".into(),
+            format!("dibsim model {} (docs/model.md)", m.model_version),
+        ),
         ("baseline".into(), m.baseline.clone()),
         ("scenarios".into(), names.join(", ")),
         ("focal exporter".into(), m.focal_exporter.clone()),
@@ -528,7 +532,7 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
 }
 
 fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
-    let m: crate::sweep::Manifest = serde_json::from_str(manifest_text)
+    let m: sweep::Manifest = serde_json::from_str(manifest_text)
         .with_context(|| format!("{}/manifest.json is not a sweep manifest", dir.display()))?;
     if m.range != [0, m.runs] {
         bail!(
@@ -567,7 +571,7 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
             .unwrap_or(f64::NAN)
     };
     let axes: Vec<String> = m.axes.iter().map(|a| a.path.clone()).collect();
-    let shares: Vec<&crate::sweep::spec::MetricColumn> =
+    let shares: Vec<&sweep::spec::MetricColumn> =
         m.metrics.iter().filter(|c| c.metric == "share").collect();
     if shares.is_empty() {
         bail!(
@@ -701,6 +705,10 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
     }
     let h = settings_table(&[
         ("dibsim version".into(), m.dibsim_version.clone()),
+        (
+            "model version".into(),
+            format!("dibsim model {} (docs/model.md)", m.model_version),
+        ),
         ("sweep".into(), m.name.clone()),
         ("sweep file".into(), m.sweep_file.clone()),
         ("base scenario".into(), m.base.clone()),

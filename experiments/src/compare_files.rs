@@ -25,6 +25,9 @@ pub const FOCAL_SERIES: &[&str] = &[
 pub struct CompareManifest {
     pub kind: String,
     pub dibsim_version: String,
+    /// The model version of `docs/model.md` (absent in folders written before v1 was named).
+    #[serde(default)]
+    pub model_version: String,
     pub baseline: String,
     pub focal_exporter: String,
     pub replicates: u32,
@@ -177,7 +180,7 @@ pub fn write_manifest(dir: &Path, m: &CompareManifest) -> Result<()> {
 }
 
 /// A row of `compare.csv`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct CompareRow {
     pub scenario: String,
     pub exporter: String,

@@ -10,31 +10,37 @@ use dibsim_core::Scenario;
 
 /// The bundled scenarios, embedded so the binary works from any folder.
 pub const BUNDLED: &[(&str, &str)] = &[
-    ("baseline.toml", include_str!("../scenarios/baseline.toml")),
+    (
+        "baseline.toml",
+        include_str!("../../scenarios/baseline.toml"),
+    ),
     (
         "faster-approvals.toml",
-        include_str!("../scenarios/faster-approvals.toml"),
+        include_str!("../../scenarios/faster-approvals.toml"),
     ),
     (
         "new-factories.toml",
-        include_str!("../scenarios/new-factories.toml"),
+        include_str!("../../scenarios/new-factories.toml"),
     ),
     (
         "export-by-design.toml",
-        include_str!("../scenarios/export-by-design.toml"),
+        include_str!("../../scenarios/export-by-design.toml"),
     ),
-    ("low-tier.toml", include_str!("../scenarios/low-tier.toml")),
+    (
+        "low-tier.toml",
+        include_str!("../../scenarios/low-tier.toml"),
+    ),
     (
         "export-reserve.toml",
-        include_str!("../scenarios/export-reserve.toml"),
+        include_str!("../../scenarios/export-reserve.toml"),
     ),
     (
         "priority-partners.toml",
-        include_str!("../scenarios/priority-partners.toml"),
+        include_str!("../../scenarios/priority-partners.toml"),
     ),
     (
         "strategy-2026.toml",
-        include_str!("../scenarios/strategy-2026.toml"),
+        include_str!("../../scenarios/strategy-2026.toml"),
     ),
 ];
 

@@ -1,4 +1,4 @@
-//! `dibsim calibrate`: how a scenario meets the targets of MODEL.md s.8, and
+//! Calibration: how a scenario meets the targets of docs/model.md (Calibration), and
 //! a fixed-point fit of the calibrated parameters.
 //!
 //! The fit adjusts two kinds of parameters, each toward the target it moves
@@ -7,16 +7,15 @@
 //! demand, hence its import share and the world volume). Each iteration runs
 //! the replicates and moves every parameter by a damped log-ratio step.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use dibsim_core::{Recorder, Scenario};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
-use crate::commands::{prepare, run_compare};
+use crate::compare::run_compare;
 use crate::loader;
 use crate::output::{self, pct};
+use crate::run::prepare;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +36,7 @@ pub struct Targets {
 }
 
 pub fn targets() -> Result<Targets> {
-    toml::from_str(include_str!("../scenarios/targets.toml"))
+    toml::from_str(include_str!("../../scenarios/targets.toml"))
         .context("bundled scenarios/targets.toml")
 }
 
@@ -221,17 +220,41 @@ fn evaluate(
     Ok((m, c))
 }
 
+/// What a calibration is asked for: `iterations` fixed-point steps (0 to
+/// only check), each measured over `replicates` seeds; with `write`, the
+/// calibration file the steps update.
+#[derive(Debug, Clone)]
+pub struct CalibrateSpec {
+    pub scenario: String,
+    pub replicates: u32,
+    pub seed: u64,
+    pub iterations: u32,
+    pub write: Option<std::path::PathBuf>,
+}
+
+/// The state after the last step, measured, and each target's check.
+pub struct CalibrateOutcome {
+    pub scenario: Scenario,
+    pub measured: Measured,
+    pub checks: Vec<Check>,
+}
+
+impl CalibrateOutcome {
+    pub fn missed(&self) -> usize {
+        self.checks.iter().filter(|x| !x.ok).count()
+    }
+}
+
+/// Runs `spec.iterations` damped steps towards the targets, calling
+/// `on_iteration(i, scenario, measured, missed)` after measuring each, then
+/// measures the result (and writes the calibration file when asked).
 pub fn calibrate(
-    arg: &str,
-    replicates: u32,
-    seed: u64,
-    iterations: u32,
-    write: Option<&Path>,
-    check: bool,
-) -> Result<()> {
+    spec: &CalibrateSpec,
+    on_iteration: &mut dyn FnMut(u32, &Scenario, &Measured, usize),
+) -> Result<CalibrateOutcome> {
     let t = targets()?;
-    let mut s = loader::load(arg, &[])?.scenario;
-    let mut cal = match write {
+    let mut s = loader::load(&spec.scenario, &[])?.scenario;
+    let mut cal = match &spec.write {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read {}", p.display()))?;
@@ -239,79 +262,21 @@ pub fn calibrate(
         }
         None => None,
     };
-    for it in 0..iterations {
-        let (m, c) = evaluate(&s, replicates, seed, &t)?;
+    for it in 0..spec.iterations {
+        let (m, c) = evaluate(&s, spec.replicates, spec.seed, &t)?;
         let fails = c.iter().filter(|x| !x.ok).count();
-        eprintln!(
-            "iteration {it}: {fails} targets missed; world {:.0} TIV/yr, US {}",
-            m.world_per_year,
-            pct(m.exporter_share[s.exporter_index(&s.focal_exporter).unwrap_or(0)])
-        );
+        on_iteration(it, &s, &m, fails);
         step(&mut s, &m, &t, cal.as_mut());
     }
-    let (m, c) = evaluate(&s, replicates, seed, &t)?;
-    let rows: Vec<Vec<String>> = c
-        .iter()
-        .map(|x| {
-            vec![
-                x.name.clone(),
-                x.value.clone(),
-                x.target.clone(),
-                if x.ok { "ok".into() } else { "MISSED".into() },
-            ]
-        })
-        .collect();
-    println!(
-        "{}: MODEL.md s.8 calibration targets, {replicates} replicates (seed {seed})",
-        s.name
-    );
-    print!(
-        "{}",
-        output::table(
-            &[
-                "target".into(),
-                "measured".into(),
-                "wanted".into(),
-                "".into()
-            ],
-            &rows
-        )
-    );
-    let all_shares: Vec<Vec<String>> = s
-        .exporters
-        .iter()
-        .enumerate()
-        .map(|(e, x)| {
-            vec![
-                x.name.clone(),
-                pct(m.exporter_share[e]),
-                format!("{:+.1}", 100.0 * m.drift_share[e]),
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        output::table(
-            &[
-                "exporter".into(),
-                "share 2020-24 %".into(),
-                "drift 2030-34 pp".into()
-            ],
-            &all_shares
-        )
-    );
-    if let (Some(p), Some(cal)) = (write, cal) {
+    let (measured, checks) = evaluate(&s, spec.replicates, spec.seed, &t)?;
+    if let (Some(p), Some(cal)) = (&spec.write, cal) {
         output::write_atomic(p, toml::to_string(&cal)?.as_bytes())?;
-        eprintln!(
-            "wrote {}; regenerate the scenario with scenarios/tools/make_baseline.py",
-            p.display()
-        );
     }
-    let missed = c.iter().filter(|x| !x.ok).count();
-    if check && missed > 0 {
-        bail!("{missed} calibration targets missed");
-    }
-    Ok(())
+    Ok(CalibrateOutcome {
+        scenario: s,
+        measured,
+        checks,
+    })
 }
 
 /// One damped fixed-point step on qualities and regional budget factors.

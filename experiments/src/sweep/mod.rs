@@ -5,5 +5,5 @@ pub mod exec;
 pub mod spec;
 pub mod store;
 
-pub use exec::{execute, merge, Format, Manifest, Options};
+pub use exec::{execute, merge, Format, Interrupted, Manifest, Options, Progress, Silent};
 pub use spec::{Shard, Sweep};

@@ -1,0 +1,144 @@
+//! The `dibsim plugin` commands: `info` prints a library's table, `new`
+//! writes a plugin crate that builds as it is.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use dibsim_plugin_host as host;
+
+/// `dibsim plugin info PATH`.
+pub fn info(path: &Path) -> Result<()> {
+    let lib = host::load(path)?;
+    println!("plugin:  {}", lib.name);
+    println!("version: {}", lib.version);
+    println!(
+        "ABI:     {}.{} (this dibsim: {}.{})",
+        lib.abi_major,
+        lib.abi_minor,
+        host::abi::ABI_MAJOR,
+        host::abi::ABI_MINOR
+    );
+    println!("slots:   {}", lib.slot_names().join(", "));
+    println!("file:    {}", lib.path.display());
+    Ok(())
+}
+
+const SDK_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/plugins/sdk");
+
+/// `dibsim plugin new NAME`: a plugin crate that builds as it is.
+pub fn new(name: &str, dir: Option<&Path>, sdk: Option<&Path>) -> Result<()> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        || name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        bail!("plugin name `{name}`: use letters, digits, `-` and `_`, not starting with a digit");
+    }
+    let root = dir.map(Path::to_path_buf).unwrap_or_else(|| name.into());
+    if root.exists() {
+        bail!(
+            "{} already exists; choose another name or --dir",
+            root.display()
+        );
+    }
+    let sdk = sdk.map(Path::to_path_buf).unwrap_or_else(|| SDK_DIR.into());
+    if !sdk.join("Cargo.toml").is_file() {
+        bail!(
+            "the plugin SDK is not at {} (pass --sdk PATH to dibsim's plugins/sdk)",
+            sdk.display()
+        );
+    }
+    let sdk = std::fs::canonicalize(&sdk)?;
+    std::fs::create_dir_all(root.join("src"))
+        .with_context(|| format!("cannot create {}", root.display()))?;
+    let lib = name.replace('-', "_");
+    let cargo = format!(
+        r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[lib]
+# A C-compatible shared library: target/release/lib{lib}.so (.dylib on macOS)
+crate-type = ["cdylib"]
+
+[dependencies]
+dibsim-plugin-sdk = {{ path = "{sdk}" }}
+
+# Not part of any workspace around it.
+[workspace]
+"#,
+        sdk = sdk.display()
+    );
+    let src = format!(
+        r#"//! {name}: a dibsim ally-procurement plugin.
+//!
+//! Build: cargo build --release
+//! Try:   dibsim run baseline --plugin procurement=target/release/lib{lib}.so
+//! Or, in a scenario:
+//!   [[plugins]]
+//!   path = "path/to/lib{lib}.so"
+//!   slots = ["procurement"]
+//!   agents = "all"            # or ["Poland", "India"], or {{ region = "Europe" }}
+//!   params = {{ patience = 1.0 }}
+//!
+//! This starting point is the built-in choice (docs/model.md step 5): a logit
+//! over the offers' utilities plus Gumbel noise from the host's draws.
+
+use dibsim_plugin_sdk::{{export_plugin, Fault, Plugin, Procure, ProcurementCall, OUTSIDE}};
+
+/// The per-run state: plain data (dibsim copies it when it forks a run).
+#[derive(Clone, Copy)]
+pub struct Choice;
+
+impl Plugin for Choice {{
+    fn create(_params: &str) -> Result<Self, String> {{
+        // `_params` is the scenario's `params` table as a JSON object.
+        Ok(Choice)
+    }}
+}}
+
+fn gumbel(u: f64) -> f64 {{
+    -(-u.ln()).ln()
+}}
+
+impl Procure for Choice {{
+    fn procure(&mut self, call: &ProcurementCall<'_>, choices: &mut [i32]) -> Result<(), Fault> {{
+        for (k, r) in call.requirements.iter().enumerate() {{
+            let taste = &call.tastes[r.ally as usize];
+            let mut best = OUTSIDE;
+            let mut best_u = taste.outside_utility + gumbel(r.outside_draw);
+            for (j, o) in call.offers_of(r).iter().enumerate() {{
+                let u = taste.beta_quality * o.quality
+                    - taste.beta_price * o.price_index.ln()
+                    - taste.beta_time * r.threat * o.wait_months * o.reputation / 12.0
+                    - taste.beta_uncertainty * o.spread_months / 12.0
+                    + taste.beta_alignment * o.alignment
+                    + gumbel(o.draw);
+                if u > best_u {{
+                    best_u = u;
+                    best = j as i32;
+                }}
+            }}
+            choices[k] = best;
+        }}
+        Ok(())
+    }}
+}}
+
+export_plugin!(Choice, procurement);
+"#
+    );
+    std::fs::write(root.join("Cargo.toml"), cargo)?;
+    std::fs::write(root.join("src/lib.rs"), src)?;
+    std::fs::write(root.join(".gitignore"), "/target\n")?;
+    println!("wrote {}: a procurement plugin crate", root.display());
+    println!("  cd {} && cargo build --release", root.display());
+    println!(
+        "  dibsim run baseline --plugin procurement={}/target/release/lib{lib}.so",
+        root.display()
+    );
+    Ok(())
+}
