@@ -1,0 +1,267 @@
+"""dibsim: an agent-based simulator of a defence industrial base and the world
+arms export market, as a Python package.
+
+The engine is bundled (no separate binary): ``dibsim.run`` is bit for bit the
+same as ``dibsim run`` on the command line for the same scenario, seed and
+overrides, and ``dibsim.compare`` gives the same table as ``compare.csv``.
+Tables are polars DataFrames, handed over through the Arrow C stream
+interface (no CSV round trip); ``.to_pandas()`` converts where pandas is
+installed. The engine releases the interpreter's lock while it runs and uses
+rayon threads (``threads=`` sets how many).
+
+The model is ``docs/model.md`` of the repository (``dibsim.MODEL_VERSION``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+import polars as pl
+
+from . import _native
+from ._native import (
+    MODEL_VERSION,
+    DibsimError,
+    PluginError,
+    ScenarioError,
+    SweepError,
+    __version__,
+)
+
+__all__ = [
+    "run",
+    "compare",
+    "sweep",
+    "validate",
+    "scenarios",
+    "RunResult",
+    "SweepResult",
+    "DibsimError",
+    "ScenarioError",
+    "PluginError",
+    "SweepError",
+    "MODEL_VERSION",
+    "__version__",
+]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _value_text(value: Any) -> str:
+    """A Python value as the text of a ``--set path=VALUE`` override."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, dict)):
+        return _toml_inline(value)
+    raise TypeError(f"cannot set a scenario field to {value!r} ({type(value).__name__})")
+
+
+def _toml_inline(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_inline(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_inline(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def _sets(set: Optional[Union[Mapping[str, Any], Iterable[str]]]) -> List[str]:
+    if set is None:
+        return []
+    if isinstance(set, Mapping):
+        return [f"{path}={_value_text(v)}" for path, v in set.items()]
+    return [str(s) for s in set]
+
+
+def _plugins(plugins: Optional[Union[Mapping[str, PathLike], Iterable[str]]]) -> List[str]:
+    if plugins is None:
+        return []
+    if isinstance(plugins, Mapping):
+        return [f"{slot}={os.fspath(path)}" for slot, path in plugins.items()]
+    return [str(p) for p in plugins]
+
+
+def _frame(table: Any) -> pl.DataFrame:
+    return pl.DataFrame(table)
+
+
+class RunResult:
+    """One run: ``.timeseries`` (one row per reported month and exporter, the
+    columns of ``timeseries.csv``), ``.summary`` (what ``summary.json`` holds)
+    and ``.orders`` (the order ledger, where the engine keeps one; else None)."""
+
+    def __init__(self, timeseries: pl.DataFrame, summary: Dict[str, Any], orders: Optional[pl.DataFrame] = None):
+        self.timeseries = timeseries
+        self.summary = summary
+        self.orders = orders
+
+    @property
+    def scenario(self) -> str:
+        return self.summary["scenario"]
+
+    @property
+    def seed(self) -> int:
+        return self.summary["seed"]
+
+    def to_pandas(self):
+        """The time series as a pandas DataFrame (needs pandas and pyarrow)."""
+        return self.timeseries.to_pandas()
+
+    def __repr__(self) -> str:
+        return f"RunResult(scenario={self.scenario!r}, seed={self.seed}, rows={self.timeseries.height})"
+
+
+def run(
+    scenario: PathLike = "baseline",
+    seed: int = 1,
+    set: Optional[Union[Mapping[str, Any], Iterable[str]]] = None,
+    months: Optional[int] = None,
+    plugins: Optional[Union[Mapping[str, PathLike], Iterable[str]]] = None,
+    threads: Optional[int] = None,
+    out: Optional[PathLike] = None,
+) -> RunResult:
+    """Run one scenario once.
+
+    ``scenario`` is a bundled name (see :func:`scenarios`) or a path to a
+    scenario file; ``set`` maps field paths to values, as ``--set`` does
+    (``{"policy.approval_time_factor": 0.5}``); ``plugins`` maps a slot to a
+    plugin library (``{"procurement": "liblogit.so"}``), as ``--plugin`` does.
+    With ``out``, the CLI's ``timeseries.csv`` and ``summary.json`` are
+    written there too.
+    """
+    table, summary = _native.run(
+        os.fspath(scenario),
+        int(seed),
+        _sets(set),
+        None if months is None else int(months),
+        _plugins(plugins),
+        threads,
+        None if out is None else os.fspath(out),
+    )
+    return RunResult(_frame(table), json.loads(summary))
+
+
+def compare(
+    scenarios: Optional[Sequence[PathLike]] = None,
+    replicates: int = 20,
+    seed: int = 1,
+    window: Tuple[int, int] = (2026, 2035),
+    set: Optional[Union[Mapping[str, Any], Iterable[str]]] = None,
+    plugins: Optional[Union[Mapping[str, PathLike], Iterable[str]]] = None,
+    threads: Optional[int] = None,
+    out: Optional[PathLike] = None,
+) -> pl.DataFrame:
+    """Compare scenarios against the first (the baseline) over ``replicates``
+    common seeds: the table of ``compare.csv`` (share of foreign deliveries
+    over the calendar ``window``, its 95% interval, the difference from the
+    baseline and its paired 95% interval). With no scenarios, every bundled
+    one. With ``out``, the CLI's compare folder is written there too (for
+    ``dibsim report``)."""
+    names = [] if scenarios is None else [os.fspath(s) for s in scenarios]
+    table = _native.compare(
+        names,
+        int(replicates),
+        int(seed),
+        (int(window[0]), int(window[1])),
+        _sets(set),
+        _plugins(plugins),
+        threads,
+        None if out is None else os.fspath(out),
+    )
+    return _frame(table)
+
+
+class SweepResult:
+    """A finished sweep folder: ``.runs`` (one row per run), ``.points`` (per
+    point means and intervals), ``.out``, and how many runs this call ran."""
+
+    def __init__(self, out: Path, runs_file: str, ran: int, failed: int, already_complete: bool):
+        self.out = out
+        self.ran = ran
+        self.failed = failed
+        self.already_complete = already_complete
+        path = out / runs_file
+        self.runs = pl.read_parquet(path) if runs_file.endswith(".parquet") else pl.read_csv(path)
+        self.points = pl.read_csv(out / "points.csv")
+
+    def to_pandas(self):
+        return self.runs.to_pandas()
+
+    def __repr__(self) -> str:
+        return f"SweepResult(out={str(self.out)!r}, runs={self.runs.height}, ran={self.ran}, failed={self.failed})"
+
+
+def sweep(
+    sweep: Union[PathLike, Mapping[str, Any]],
+    out: Optional[PathLike] = None,
+    resume: bool = True,
+    shard: Optional[str] = None,
+    format: str = "parquet",
+    threads: Optional[int] = None,
+    progress: Union[None, bool, Callable[[int, int, int], Any]] = None,
+) -> SweepResult:
+    """Run a parameter sweep (a sweep file, or the same table as a dict) into
+    ``out`` and return its runs table.
+
+    With ``resume`` (the default) a folder holding an interrupted sweep is
+    continued: only the missing runs run. Ctrl-C (KeyboardInterrupt) stops
+    the sweep after the chunk in flight; every finished run is kept.
+    ``progress`` is a callable ``f(done, total, failed)`` called after every
+    chunk (raising stops the sweep), or True for a line on stderr.
+    """
+    if isinstance(sweep, Mapping):
+        if out is None:
+            raise SweepError("a sweep given as a dict needs out=")
+        out_path = Path(out)
+        out_path.mkdir(parents=True, exist_ok=True)
+        table = dict(sweep)
+        base = table.get("base")
+        if isinstance(base, str) and Path(base).is_file():
+            table["base"] = str(Path(base).resolve())
+        path = out_path / "sweep.toml"
+        text = _native.sweep_toml(json.dumps(table))
+        if not (path.is_file() and path.read_text() == text):
+            path.write_text(text)
+    else:
+        path = Path(os.fspath(sweep))
+        out_path = Path(out) if out is not None else Path(f"sweep-{path.stem}")
+    if progress is True:
+        import sys
+
+        def progress(done: int, total: int, failed: int) -> None:  # noqa: F811
+            print(f"sweep: {done}/{total} runs" + (f", {failed} failed" if failed else ""), file=sys.stderr)
+
+    elif progress is False:
+        progress = None
+    ran, failed, complete, runs_file = _native.run_sweep(
+        str(path), str(out_path), bool(resume), shard, format, threads, progress
+    )
+    return SweepResult(out_path, runs_file, ran, failed, complete)
+
+
+def validate(
+    scenario: PathLike = "baseline",
+    set: Optional[Union[Mapping[str, Any], Iterable[str]]] = None,
+    plugins: Optional[Union[Mapping[str, PathLike], Iterable[str]]] = None,
+) -> Dict[str, Any]:
+    """The resolved scenario (every default filled in, ``extends`` merged and
+    overrides applied) as a dict; raises ScenarioError naming the file and
+    field when it is invalid."""
+    return json.loads(_native.validate(os.fspath(scenario), _sets(set), _plugins(plugins)))
+
+
+def scenarios() -> Dict[str, str]:
+    """The bundled scenarios: name -> description."""
+    return dict(_native.scenarios())
