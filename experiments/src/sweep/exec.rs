@@ -438,40 +438,96 @@ fn work(sweep: &Sweep, job: &Job, fork: bool, timeseries: bool, prepare: &Prepar
     }
 }
 
-/// Points per chunk: enough to share prefixes, few enough that a chunk's
-/// rows (and series) held back for ordering stay small.
-fn chunk_points(sweep: &Sweep) -> usize {
-    let budget = if sweep.file.output.timeseries {
+/// Runs per chunk at most: few enough that a chunk's rows (and series),
+/// held back for ordering, stay small whatever the sweep's size.
+fn chunk_runs(sweep: &Sweep) -> u64 {
+    if sweep.file.output.timeseries {
         64
     } else {
         1024
-    };
-    (budget / sweep.replicates() as usize).clamp(1, 16)
+    }
 }
 
-/// The jobs for runs [lo, hi), in run order. Where no prefix can be
+/// How runs are cut into chunks: `points` adjacent points with all their
+/// replicates (up to 16 points, to share prefixes), or, where one point has
+/// more replicates than a chunk holds, one point and `replicates` of them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Chunking {
+    points: u64,
+    replicates: u64,
+    /// Chunks per group of `points` points (1 unless replicates are split).
+    blocks: u64,
+}
+
+impl Chunking {
+    fn of(sweep: &Sweep) -> Chunking {
+        let budget = chunk_runs(sweep);
+        let reps = sweep.replicates().max(1);
+        if reps <= budget {
+            Chunking {
+                points: (budget / reps).clamp(1, 16),
+                replicates: reps,
+                blocks: 1,
+            }
+        } else {
+            Chunking {
+                points: 1,
+                replicates: budget,
+                blocks: reps.div_ceil(budget),
+            }
+        }
+    }
+
+    /// The chunk holding run `run`.
+    fn chunk_of(&self, sweep: &Sweep, run: u64) -> u64 {
+        let reps = sweep.replicates().max(1);
+        let (p, r) = (run / reps, run % reps);
+        (p / self.points) * self.blocks + r / self.replicates
+    }
+
+    /// Chunk `c`'s points and replicates.
+    fn parts(&self, sweep: &Sweep, c: u64) -> (Range<usize>, Range<u64>) {
+        let reps = sweep.replicates();
+        let npoints = sweep.points.len() as u64;
+        let (g, b) = (c / self.blocks, c % self.blocks);
+        let p0 = g * self.points;
+        let p1 = ((g + 1) * self.points).min(npoints);
+        let r0 = b * self.replicates;
+        let r1 = ((b + 1) * self.replicates).min(reps);
+        (p0 as usize..p1 as usize, r0..r1)
+    }
+
+    fn count(&self, sweep: &Sweep) -> u64 {
+        (sweep.points.len() as u64).div_ceil(self.points) * self.blocks
+    }
+}
+
+/// The jobs for runs [lo, hi), in run order, computed as they are taken:
+/// memory does not depend on the number of runs. Where no prefix can be
 /// shared (`split`), every run is its own job, for the finest load balance.
 fn jobs(sweep: &Sweep, lo: u64, hi: u64, split: bool) -> impl Iterator<Item = Job> + Send + '_ {
-    let k = chunk_points(sweep);
+    let cut = Chunking::of(sweep);
     let reps = sweep.replicates();
-    let npoints = sweep.points.len();
-    let first_chunk = lo.checked_div(reps).unwrap_or(0) as usize / k;
+    let first = if lo < hi { cut.chunk_of(sweep, lo) } else { 0 };
     let mut index = 0;
-    (first_chunk..npoints.div_ceil(k))
-        .take_while(move |&c| ((c * k) as u64) * reps < hi)
-        .flat_map(move |c| {
-            let chunk = Arc::new(Chunk::new(c * k..((c + 1) * k).min(npoints)));
-            let per_rep: Vec<(u32, Vec<usize>)> = (0..reps as u32)
+    (first..cut.count(sweep))
+        .map(move |c| (c, cut.parts(sweep, c)))
+        .take_while(move |(_, (points, reps_range))| {
+            (points.start as u64) * reps + reps_range.start < hi
+        })
+        .flat_map(move |(_, (points, reps_range))| {
+            let chunk = Arc::new(Chunk::new(points.clone()));
+            // At most one chunk's runs: bounded by `chunk_runs`.
+            let per_rep: Vec<(u32, Vec<usize>)> = reps_range
                 .map(|r| {
-                    let pts: Vec<usize> = chunk
-                        .points
+                    let pts: Vec<usize> = points
                         .clone()
                         .filter(|&p| {
-                            let run = p as u64 * reps + r as u64;
+                            let run = p as u64 * reps + r;
                             run >= lo && run < hi
                         })
                         .collect();
-                    (r, pts)
+                    (r as u32, pts)
                 })
                 .filter(|(_, pts)| !pts.is_empty())
                 .flat_map(|(r, pts)| {
@@ -1072,4 +1128,67 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     }
     mf.write(out)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sweep_with(points: usize, replicates: u64) -> Sweep {
+        let dir = tempfile::tempdir().unwrap();
+        let values: Vec<String> = (0..points).map(|i| format!("{}", 1.0 + i as f64)).collect();
+        let text = format!(
+            "base = \"baseline\"\nreplicates = {replicates}\n[[axes]]\npath = \"policy.approval_time_factor\"\nvalues = [{}]\n",
+            values.join(", ")
+        );
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, text).unwrap();
+        Sweep::load(&path).unwrap()
+    }
+
+    /// Every run of [lo, hi) once, in run order; no chunk over its budget.
+    fn check(sweep: &Sweep, lo: u64, hi: u64) {
+        for split in [false, true] {
+            let mut runs = Vec::new();
+            let mut in_chunk = 0u64;
+            for job in jobs(sweep, lo, hi, split) {
+                for &p in &job.points {
+                    runs.push(sweep.run_index(p, job.replicate));
+                }
+                in_chunk += job.points.len() as u64;
+                if job.last_of_chunk {
+                    assert!(
+                        in_chunk <= chunk_runs(sweep).max(16),
+                        "{in_chunk} runs in a chunk"
+                    );
+                    in_chunk = 0;
+                }
+            }
+            assert_eq!(in_chunk, 0, "the last chunk was not closed");
+            runs.sort_unstable();
+            assert_eq!(runs, (lo..hi).collect::<Vec<_>>(), "lo {lo} hi {hi}");
+        }
+    }
+
+    #[test]
+    fn jobs_tile_any_slice_of_the_runs() {
+        let few = sweep_with(40, 3);
+        check(&few, 0, few.runs());
+        check(&few, 7, 100);
+        let many = sweep_with(2, 2500);
+        check(&many, 0, many.runs());
+        check(&many, 1000, 4321);
+        check(&many, 2499, 2501);
+    }
+
+    #[test]
+    fn a_huge_sweep_yields_its_first_job_at_once() {
+        // 2 points x 10^9 replicates: nothing proportional to the runs is built.
+        let huge = sweep_with(2, 1_000_000_000);
+        let mut it = jobs(&huge, 0, huge.runs(), false);
+        let first = it.next().unwrap();
+        assert_eq!((first.replicate, first.points.clone()), (0, vec![0]));
+        let late = jobs(&huge, 1_999_999_990, huge.runs(), false).count();
+        assert_eq!(late, 10);
+    }
 }
