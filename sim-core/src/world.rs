@@ -64,8 +64,28 @@ pub struct Order {
     pub excluded: u64,
     /// Month the order joined its line's queue.
     pub entry_month: i32,
+}
+
+/// An order in its line's foreign queue, with what production and delivery
+/// need kept inline: step 7 walks the queues every month and touches the
+/// order table only when an order starts or finishes.
+#[derive(Debug, Clone, Copy)]
+struct Queued {
+    id: u32,
+    entry_month: i32,
+    priority: bool,
+    size: f64,
+    produced: f64,
+    /// size / span_c: the most the order takes in a month.
+    cap: f64,
+    /// What it took in `taken_month` (the reserve pass and the main pass
+    /// share the cap).
     taken_month: i32,
     taken: f64,
+    /// (1 - alpha_i) x p_l: paid to the owner per TIV delivered.
+    pay: f64,
+    price_index: f64,
+    region: u32,
 }
 
 /// A requirement waiting for a supplier (new this month or come back).
@@ -105,6 +125,10 @@ struct Shipment {
     order: u32,
     tiv: f64,
     last: bool,
+    /// Of the order (unused for domestic output): see [`Queued`].
+    pay: f64,
+    price_index: f64,
+    region: u32,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -121,8 +145,8 @@ pub struct LineState {
     /// (entry month, remaining TIV) of domestic orders.
     domestic_entries: VecDeque<(i32, f64)>,
     pub backlog_domestic: f64,
-    queue_priority: VecDeque<u32>,
-    queue: VecDeque<u32>,
+    queue_priority: VecDeque<Queued>,
+    queue: VecDeque<Queued>,
     /// Unproduced TIV of all open foreign orders (awaiting approval, entry, queued).
     pub backlog_foreign: f64,
     pub backlog_foreign_priority: f64,
@@ -848,8 +872,6 @@ impl World {
                     produced: 0.0,
                     excluded: need.excluded,
                     entry_month: i32::MAX,
-                    taken_month: i32::MIN,
-                    taken: 0.0,
                 });
                 let line = &mut self.lines[li];
                 line.backlog_foreign += r.size;
@@ -914,11 +936,26 @@ impl World {
                 }
                 o.status = Status::Queued;
                 o.entry_month = t;
+                let lp = &self.cfg.lines[o.line as usize];
+                let ap = &self.cfg.allies[o.ally as usize];
+                let q = Queued {
+                    id,
+                    entry_month: t,
+                    priority: o.priority,
+                    size: o.size,
+                    produced: 0.0,
+                    cap: o.size / self.cfg.categories[lp.category].span,
+                    taken_month: i32::MIN,
+                    taken: 0.0,
+                    pay: (1.0 - ap.advance_share) * o.price_index,
+                    price_index: o.price_index,
+                    region: ap.region as u32,
+                };
                 let line = &mut self.lines[o.line as usize];
                 if o.priority {
-                    line.queue_priority.push_back(id);
+                    line.queue_priority.push_back(q);
                 } else {
-                    line.queue.push_back(id);
+                    line.queue.push_back(q);
                 }
             }
         }
@@ -932,7 +969,6 @@ impl World {
             let lp = &cfg.lines[li];
             let e = lp.exporter;
             if self.lines[li].online && self.lines[li].capacity > 0.0 {
-                let span = cfg.categories[lp.category].span;
                 let k = self.lines[li].capacity;
                 let reserve = self.export_reserve(e, t) * k;
                 let deliver_at = t + lp.build_months as i32;
@@ -940,10 +976,10 @@ impl World {
                     orders: &mut self.orders,
                     line: &mut self.lines[li],
                     month: t,
-                    span,
                     deliver_at,
                     foreign: 0.0,
                     domestic: 0.0,
+                    finished: false,
                 };
                 let mut left = k;
                 if reserve > 0.0 {
@@ -972,14 +1008,13 @@ impl World {
                     self.acc[e].deliveries_domestic_tiv += s.tiv;
                     continue;
                 }
-                let o = &mut self.orders[s.order as usize];
-                let alpha = cfg.allies[o.ally as usize].advance_share;
-                self.owners[lp.owner].cash += (1.0 - alpha) * o.price_index * s.tiv;
-                self.region_acc[cfg.allies[o.ally as usize].region] += s.tiv;
+                self.owners[lp.owner].cash += s.pay * s.tiv;
+                self.region_acc[s.region as usize] += s.tiv;
                 let acc = &mut self.acc[e];
                 acc.deliveries_tiv += s.tiv;
-                acc.revenue += o.price_index * s.tiv;
+                acc.revenue += s.price_index * s.tiv;
                 if s.last {
+                    let o = &mut self.orders[s.order as usize];
                     o.status = Status::Done;
                     let realised = (t - o.placed) as f64;
                     acc.completions += 1;
@@ -1040,7 +1075,7 @@ impl World {
                     } else {
                         &mut line.queue
                     };
-                    if let Some(pos) = q.iter().position(|&x| x == id) {
+                    if let Some(pos) = q.iter().position(|x| x.id == id) {
                         q.remove(pos);
                     }
                 }
@@ -1260,8 +1295,14 @@ impl World {
     pub fn conservation_gaps(&self) -> Vec<f64> {
         let mut open = vec![0.0; self.lines.len()];
         for o in &self.orders {
-            if !matches!(o.status, Status::Done | Status::Cancelled | Status::Denied) {
-                open[o.line as usize] += o.size - o.produced;
+            if matches!(o.status, Status::AwaitingApproval | Status::AwaitingEntry) {
+                open[o.line as usize] += o.size;
+            }
+        }
+        // Queued and producing orders: what their queue entry has left.
+        for (li, line) in self.lines.iter().enumerate() {
+            for q in line.queue.iter().chain(&line.queue_priority) {
+                open[li] += q.size - q.produced;
             }
         }
         self.lines
@@ -1284,10 +1325,11 @@ struct Production<'a> {
     orders: &'a mut Vec<Order>,
     line: &'a mut LineState,
     month: i32,
-    span: f64,
     deliver_at: i32,
     foreign: f64,
     domestic: f64,
+    /// An order finished production this month (its queue entry goes).
+    finished: bool,
 }
 
 impl Production<'_> {
@@ -1312,12 +1354,7 @@ impl Production<'_> {
             if *left <= 1e-12 {
                 break;
             }
-            let id = if priority {
-                self.line.queue_priority[k]
-            } else {
-                self.line.queue[k]
-            };
-            *left -= self.take_order(id, *left);
+            *left -= self.take_order(priority, k, *left);
         }
     }
 
@@ -1361,14 +1398,13 @@ impl Production<'_> {
         let n = self.line.queue.len();
         let mut k = 0;
         while left > 1e-12 {
-            let next_foreign = (k < n).then(|| self.entry_month(self.line.queue[k]));
+            let next_foreign = (k < n).then(|| self.line.queue[k].entry_month);
             let next_domestic = self.line.domestic_entries.front().map(|x| x.0);
             match (next_domestic, next_foreign) {
                 (Some(d), Some(f)) if d <= f => left -= self.domestic(left, Some(d)),
                 (Some(d), None) => left -= self.domestic(left, Some(d)),
                 (_, Some(_)) => {
-                    let id = self.line.queue[k];
-                    left -= self.take_order(id, left);
+                    left -= self.take_order(false, k, left);
                     k += 1;
                 }
                 (None, None) => break,
@@ -1376,32 +1412,40 @@ impl Production<'_> {
         }
     }
 
-    fn entry_month(&self, id: u32) -> i32 {
-        self.orders[id as usize].entry_month
-    }
-
-    /// Produces from one order up to its monthly cap and `budget`.
-    fn take_order(&mut self, id: u32, budget: f64) -> f64 {
-        let o = &mut self.orders[id as usize];
-        if o.taken_month != self.month {
-            o.taken_month = self.month;
-            o.taken = 0.0;
+    /// Produces from entry `k` of a queue up to its monthly cap and `budget`.
+    fn take_order(&mut self, priority: bool, k: usize, budget: f64) -> f64 {
+        let month = self.month;
+        let q = if priority {
+            &mut self.line.queue_priority[k]
+        } else {
+            &mut self.line.queue[k]
+        };
+        if q.taken_month != month {
+            q.taken_month = month;
+            q.taken = 0.0;
         }
-        let cap = o.size / self.span - o.taken;
-        let remaining = o.size - o.produced;
+        let cap = q.cap - q.taken;
+        let remaining = q.size - q.produced;
         let mut take = cap.min(remaining).min(budget);
         if take <= 0.0 {
             return 0.0;
         }
-        if remaining - take <= 1e-9 * o.size {
+        if remaining - take <= 1e-9 * q.size {
             take = remaining;
         }
-        o.taken += take;
-        o.produced += take;
-        o.status = Status::Producing;
-        let last = o.produced >= o.size;
+        let starts = q.produced == 0.0;
+        q.taken += take;
+        q.produced += take;
+        let q = *q;
+        let last = q.produced >= q.size;
+        if starts || last {
+            let o = &mut self.orders[q.id as usize];
+            o.status = Status::Producing;
+            o.produced = q.produced;
+        }
+        self.finished |= last;
         self.line.backlog_foreign -= take;
-        if o.priority {
+        if q.priority {
             self.line.backlog_foreign_priority -= take;
         }
         self.line.backlog_foreign_approved -= take;
@@ -1409,9 +1453,12 @@ impl Production<'_> {
         self.foreign += take;
         self.line.shipments.push_back(Shipment {
             month: self.deliver_at,
-            order: id,
+            order: q.id,
             tiv: take,
             last,
+            pay: q.pay,
+            price_index: q.price_index,
+            region: q.region,
         });
         take
     }
@@ -1425,12 +1472,16 @@ impl Production<'_> {
                 order: NO_ORDER,
                 tiv: self.domestic,
                 last: false,
+                pay: 0.0,
+                price_index: 0.0,
+                region: 0,
             });
         }
-        let orders = &*self.orders;
-        let unfinished = |id: &u32| orders[*id as usize].produced < orders[*id as usize].size;
-        self.line.queue.retain(unfinished);
-        self.line.queue_priority.retain(unfinished);
+        if self.finished {
+            let unfinished = |q: &Queued| q.produced < q.size;
+            self.line.queue.retain(unfinished);
+            self.line.queue_priority.retain(unfinished);
+        }
     }
 }
 
