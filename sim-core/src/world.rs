@@ -12,7 +12,7 @@
 //! "placement order" is id order everywhere (approval and entry buckets are
 //! appended in id order and need no sort).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rand::{Rng, RngCore};
@@ -161,6 +161,28 @@ pub struct LineState {
     pub denied: f64,
 }
 
+impl LineState {
+    /// A line whose queues start with room for a busy line's work, so that
+    /// the month's hot path rarely has to grow them.
+    fn reserved() -> LineState {
+        LineState {
+            pipeline: Vec::with_capacity(8),
+            domestic_entries: VecDeque::with_capacity(RESERVE_SMALL),
+            queue: VecDeque::with_capacity(RESERVE_SMALL),
+            queue_priority: VecDeque::with_capacity(8),
+            shipments: VecDeque::with_capacity(RESERVE_QUEUE),
+            ..LineState::default()
+        }
+    }
+}
+
+/// Starting capacities of the buffers the month reuses: a busy line's queue
+/// and in-flight shipments, an ally's open orders, a month's bucket. They
+/// only spare the first months' growth; nothing depends on them.
+const RESERVE_SMALL: usize = 32;
+const RESERVE_QUEUE: usize = 128;
+const RESERVE_ORDERS: usize = 4096;
+
 /// Quote terms of a line at the start of a month (docs/model.md step 2).
 #[derive(Debug, Clone, Copy, Default)]
 struct Quote {
@@ -189,6 +211,93 @@ struct MonthAcc {
     denials: u32,
 }
 
+/// Order ids by the month they are due (an approval decision, a queue
+/// entry): a ring of buckets indexed by month, whose vectors are reused, so
+/// that filing and taking a month allocates nothing once the ring has gone
+/// round. It grows (rarely) when an order is due further ahead than it spans.
+#[derive(Debug)]
+struct MonthBuckets {
+    buckets: Vec<Vec<u32>>,
+}
+
+/// A clone keeps each bucket's capacity (a derived clone would not), so a
+/// forked run allocates no more than the run it came from.
+impl Clone for MonthBuckets {
+    fn clone(&self) -> Self {
+        MonthBuckets {
+            buckets: self
+                .buckets
+                .iter()
+                .map(|b| {
+                    let mut c = Vec::with_capacity(b.capacity());
+                    c.extend_from_slice(b);
+                    c
+                })
+                .collect(),
+        }
+    }
+}
+
+impl MonthBuckets {
+    fn new() -> MonthBuckets {
+        MonthBuckets {
+            buckets: (0..128)
+                .map(|_| Vec::with_capacity(RESERVE_SMALL))
+                .collect(),
+        }
+    }
+
+    fn slot(&self, month: i32) -> usize {
+        month.rem_euclid(self.buckets.len() as i32) as usize
+    }
+
+    /// Files `id` under `month`, in month `now` (<= month; an earlier month
+    /// would never come up, so the order is never due, as with a map).
+    fn push(&mut self, now: i32, month: i32, id: u32) {
+        if month < now {
+            return;
+        }
+        let ahead = (month - now) as usize;
+        if ahead >= self.buckets.len() {
+            self.grow(now, ahead + 1);
+        }
+        let k = self.slot(month);
+        self.buckets[k].push(id);
+    }
+
+    /// Re-files the months [now, now + len) into a ring of at least `span`.
+    fn grow(&mut self, now: i32, span: usize) {
+        let old = std::mem::take(&mut self.buckets);
+        let len = span.next_power_of_two();
+        self.buckets = vec![Vec::new(); len];
+        let old_len = old.len() as i32;
+        let mut old = old;
+        for m in now..now + old_len {
+            let from = m.rem_euclid(old_len) as usize;
+            let to = self.slot(m);
+            self.buckets[to] = std::mem::take(&mut old[from]);
+        }
+    }
+
+    /// The ids due in `month`, in filing order; hand the vector back with
+    /// [`MonthBuckets::put_back`] to keep its capacity.
+    fn take(&mut self, month: i32) -> Vec<u32> {
+        let k = self.slot(month);
+        std::mem::take(&mut self.buckets[k])
+    }
+
+    fn put_back(&mut self, month: i32, mut ids: Vec<u32>) {
+        ids.clear();
+        let k = self.slot(month);
+        // Anything filed under this slot while it was out is for a later
+        // lap of the ring and goes after it (no order is due a full lap
+        // ahead: `push` grows the ring first).
+        let later = std::mem::take(&mut self.buckets[k]);
+        ids.extend_from_slice(&later);
+        self.buckets[k] = ids;
+    }
+}
+
 /// One simulation: state, behaviours and recorder. Clone it to fork.
 #[derive(Clone)]
 pub struct World {
@@ -202,8 +311,14 @@ pub struct World {
     lines: Vec<LineState>,
     reputation: Vec<f64>,
     orders: Vec<Order>,
-    approvals: BTreeMap<i32, Vec<u32>>,
-    entries: BTreeMap<i32, Vec<u32>>,
+    /// Slots of `orders` whose order has ended and which nothing refers to
+    /// any more, reused by new orders (last freed, first reused).
+    free_orders: Vec<u32>,
+    /// Orders that ended this month: free once the month is over, when no
+    /// queue, list or bucket holds them.
+    ended_orders: Vec<u32>,
+    approvals: MonthBuckets,
+    entries: MonthBuckets,
     quotes: Vec<Quote>,
     acc: Vec<MonthAcc>,
     /// Foreign deliveries received this month, by ally region.
@@ -443,11 +558,11 @@ impl World {
             .map(|i| AllyState {
                 log_threat: 0.0,
                 rng: stream(seed, StreamId::Ally(i as u32)),
-                returned: Vec::new(),
-                needs: Vec::new(),
+                returned: Vec::with_capacity(RESERVE_SMALL),
+                needs: Vec::with_capacity(RESERVE_SMALL),
                 reqs: Vec::new(),
                 offers: Vec::new(),
-                open: Vec::new(),
+                open: Vec::with_capacity(RESERVE_QUEUE),
                 threat: 1.0,
             })
             .collect();
@@ -470,7 +585,7 @@ impl World {
                     online,
                     capacity: if online { l.capacity } else { 0.0 },
                     base_capacity: l.capacity,
-                    ..LineState::default()
+                    ..LineState::reserved()
                 }
             })
             .collect();
@@ -483,9 +598,11 @@ impl World {
             owners,
             lines,
             reputation: vec![1.0; nexp],
-            orders: Vec::new(),
-            approvals: BTreeMap::new(),
-            entries: BTreeMap::new(),
+            orders: Vec::with_capacity(RESERVE_ORDERS),
+            free_orders: Vec::with_capacity(RESERVE_QUEUE),
+            ended_orders: Vec::with_capacity(RESERVE_QUEUE),
+            approvals: MonthBuckets::new(),
+            entries: MonthBuckets::new(),
             quotes: vec![Quote::default(); cfg.lines.len()],
             acc: vec![MonthAcc::default(); nexp],
             region_acc: vec![0.0; cfg.regions.len()],
@@ -559,7 +676,7 @@ impl World {
             let l = &cfg.lines[w.lines.len()];
             w.lines.push(LineState {
                 base_capacity: l.capacity,
-                ..LineState::default()
+                ..LineState::reserved()
             });
         }
         w.quotes.resize(cfg.lines.len(), Quote::default());
@@ -585,6 +702,7 @@ impl World {
         self.decide_approvals(t);
         self.produce_and_deliver(t);
         self.cancel(t);
+        self.free_orders.append(&mut self.ended_orders);
         self.invest(t)?;
         self.record(t);
         self.month += 1;
@@ -857,8 +975,7 @@ impl World {
                 let (mean, cv, delay) = self.approval_terms(e, t, partner);
                 let lag = lognormal_mean_cv(&mut self.world_rng, mean, cv);
                 let decide = t + lag.round() as i32;
-                let id = self.orders.len() as u32;
-                self.orders.push(Order {
+                let order = Order {
                     ally: i as u32,
                     line: offer.line,
                     category: need.category,
@@ -872,7 +989,17 @@ impl World {
                     produced: 0.0,
                     excluded: need.excluded,
                     entry_month: i32::MAX,
-                });
+                };
+                let id = match self.free_orders.pop() {
+                    Some(id) => {
+                        self.orders[id as usize] = order;
+                        id
+                    }
+                    None => {
+                        self.orders.push(order);
+                        (self.orders.len() - 1) as u32
+                    }
+                };
                 let line = &mut self.lines[li];
                 line.backlog_foreign += r.size;
                 if partner {
@@ -881,7 +1008,7 @@ impl World {
                 line.ordered += r.size;
                 self.acc[e].orders_tiv += r.size;
                 self.allies[i].open.push(id);
-                self.approvals.entry(decide).or_default().push(id);
+                self.approvals.push(t, decide, id);
             }
         }
     }
@@ -889,11 +1016,14 @@ impl World {
     /// Step 6, second half: approvals and denials decided this month, then
     /// approved orders whose entry month has come join their line's queue.
     fn decide_approvals(&mut self, t: i32) {
-        if let Some(ids) = self.approvals.remove(&t) {
-            for id in ids {
+        let ids = self.approvals.take(t);
+        {
+            for &id in &ids {
                 let o = &self.orders[id as usize];
                 if o.status != Status::AwaitingApproval {
-                    continue; // cancelled while waiting
+                    // Cancelled while waiting: this was its last reference.
+                    self.ended_orders.push(id);
+                    continue;
                 }
                 let li = o.line as usize;
                 let e = self.cfg.lines[li].exporter;
@@ -912,6 +1042,7 @@ impl World {
                     }
                     line.denied += size;
                     self.acc[e].denials += 1;
+                    self.ended_orders.push(id);
                     self.allies[ally].returned.push(Need {
                         category: o.category,
                         size,
@@ -924,14 +1055,18 @@ impl World {
                     let advance = self.cfg.allies[ally].advance_share * size * o.price_index;
                     self.owners[self.cfg.lines[li].owner].cash += advance;
                     let entry = t + o.variant_delay;
-                    self.entries.entry(entry).or_default().push(id);
+                    self.entries.push(t, entry, id);
                 }
             }
         }
-        if let Some(ids) = self.entries.remove(&t) {
-            for id in ids {
+        self.approvals.put_back(t, ids);
+        let ids = self.entries.take(t);
+        {
+            for &id in &ids {
                 let o = &mut self.orders[id as usize];
                 if o.status != Status::AwaitingEntry {
+                    // Cancelled while waiting: this was its last reference.
+                    self.ended_orders.push(id);
                     continue;
                 }
                 o.status = Status::Queued;
@@ -959,6 +1094,7 @@ impl World {
                 }
             }
         }
+        self.entries.put_back(t, ids);
     }
 
     /// Step 7 (and step 9 on each completion).
@@ -1016,6 +1152,7 @@ impl World {
                 if s.last {
                     let o = &mut self.orders[s.order as usize];
                     o.status = Status::Done;
+                    self.ended_orders.push(s.order);
                     let realised = (t - o.placed) as f64;
                     acc.completions += 1;
                     acc.quoted_sum += o.quoted_wait;
@@ -1078,6 +1215,9 @@ impl World {
                     if let Some(pos) = q.iter().position(|x| x.id == id) {
                         q.remove(pos);
                     }
+                    // Out of its queue and (below) of the open list; orders
+                    // still waiting stay in their bucket until it comes up.
+                    self.ended_orders.push(id);
                 }
                 line.cancelled += o.size;
                 self.acc[e].cancellations += 1;
