@@ -110,6 +110,30 @@ pub enum Command {
         /// Also time the runs with this plugin (SLOT=PATH) against the built-in.
         #[arg(long = "plugin", value_name = "SLOT=PATH")]
         plugins: Vec<String>,
+        /// Time a synthetic world K times the scenario (see `dibsim synth`),
+        /// on 1 and 2 threads.
+        #[arg(long, value_name = "K")]
+        scale: Option<u32>,
+        /// With --scale: M times the suppliers (M times the choices).
+        #[arg(long, value_name = "M", default_value_t = 1)]
+        suppliers: u32,
+        /// Skip the default compare's timing.
+        #[arg(long)]
+        no_compare: bool,
+    },
+    /// Write a synthetic world: the scenario K times over (allies copied with
+    /// their own streams, capacities and domestic demand times K), and/or
+    /// M times the suppliers.
+    Synth {
+        #[arg(default_value = "baseline")]
+        scenario: String,
+        #[arg(long, value_name = "K", default_value_t = 1)]
+        scale: u32,
+        #[arg(long, value_name = "M", default_value_t = 1)]
+        suppliers: u32,
+        /// The scenario file to write (TOML).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Run a parameter sweep (see README, "Parameter sweeps").
     Sweep {

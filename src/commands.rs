@@ -120,7 +120,34 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             runs,
             sweep: None,
             plugins,
-        } => bench(&scenario, runs, &plugins),
+            scale,
+            suppliers,
+            no_compare,
+        } => match scale {
+            Some(k) => bench_scale(&scenario, runs, k, suppliers),
+            None => bench(&scenario, runs, &plugins, !no_compare),
+        },
+        Command::Synth {
+            scenario,
+            scale,
+            suppliers,
+            out,
+        } => {
+            let s = loader::load(&scenario, &[])?.scenario;
+            let w = dibsim_experiments::synth::synth(&s, scale, suppliers)?;
+            let text = format!(
+                "# A synthetic world: {scenario} x{scale} (allies copied, capacities and domestic demand x{scale}), suppliers x{suppliers}; written by `dibsim synth`.\n{}",
+                toml::to_string(&w).context("cannot write the world as TOML")?
+            );
+            output::write_atomic(&out, text.as_bytes())?;
+            println!(
+                "wrote {} ({} allies, {} suppliers)",
+                out.display(),
+                w.allies.len(),
+                w.suppliers.len()
+            );
+            Ok(())
+        }
         Command::Plugin { command } => match command {
             crate::cli::PluginCommand::New { name, dir, sdk } => {
                 crate::plugin_cmd::new(&name, dir.as_deref(), sdk.as_deref())
@@ -383,7 +410,53 @@ fn calibrate(spec: CalibrateSpec, check: bool) -> Result<()> {
     Ok(())
 }
 
-fn bench(arg: &str, runs: u32, plugins: &[String]) -> Result<()> {
+/// Median seconds of `runs` runs of `p` (seeds 0..runs), after one to warm up.
+fn time_runs(p: &Prepared, runs: u32) -> Result<f64> {
+    run_one(p, 0)?;
+    let mut times = Vec::with_capacity(runs as usize);
+    for r in 0..runs {
+        let t0 = Instant::now();
+        let rec = run_one(p, r as u64)?;
+        times.push(t0.elapsed().as_secs_f64());
+        std::hint::black_box(rec);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// Allocations per reported month of one run (seed 1), stepping the world.
+fn allocations_per_month(p: &Prepared) -> Result<f64> {
+    let mut w = dibsim_core::World::new(std::sync::Arc::clone(&p.cfg), p.behaviours.clone(), 1)?;
+    let mut n = 0u64;
+    let mut months = 0u64;
+    while !w.finished() {
+        let reported = w.month() >= 0;
+        let before = crate::alloc_count::allocations();
+        w.step()?;
+        if reported {
+            n += crate::alloc_count::allocations() - before;
+            months += 1;
+        }
+    }
+    Ok(n as f64 / months.max(1) as f64)
+}
+
+fn describe_run(s: &Scenario, median: f64) -> String {
+    let months = (s.months + s.warmup_months) as f64;
+    let agents = (s.allies.len() + s.suppliers.len()) as f64;
+    format!(
+        "one {} run ({} warm-up + {} months, {} agents): median {:.3} ms, {:.0} runs/s, {:.2} M agent-months/s",
+        s.name,
+        s.warmup_months,
+        s.months,
+        agents,
+        median * 1e3,
+        1.0 / median,
+        agents * months / median / 1e6
+    )
+}
+
+fn bench(arg: &str, runs: u32, plugins: &[String], with_compare: bool) -> Result<()> {
     if runs == 0 {
         bail!("--runs must be at least 1");
     }
@@ -393,28 +466,15 @@ fn bench(arg: &str, runs: u32, plugins: &[String]) -> Result<()> {
     let loaded = loader::load(arg, &[])?;
     let p = prepare(&loaded.scenario)?;
     let s = &loaded.scenario;
-    let months = (s.months + s.warmup_months) as f64;
-    let agents = (s.allies.len() + s.suppliers.len()) as f64;
-    // Warm up caches and the allocator.
-    run_one(&p, 0)?;
-    let mut times = Vec::with_capacity(runs as usize);
-    for r in 0..runs {
-        let t0 = Instant::now();
-        let rec = run_one(&p, r as u64)?;
-        times.push(t0.elapsed().as_secs_f64());
-        std::hint::black_box(rec);
-    }
-    times.sort_by(f64::total_cmp);
-    let median = times[times.len() / 2];
+    let median = pool(1)?.install(|| time_runs(&p, runs))?;
     println!(
-        "one {} run ({} warm-up + {} months, {} agents): median {:.3} ms over {runs} runs, {:.2} M agent-months/s single-threaded",
-        s.name,
-        s.warmup_months,
-        s.months,
-        agents,
-        median * 1e3,
-        agents * months / median / 1e6
+        "{} over {runs} runs on 1 thread; {:.2} allocations per reported month",
+        describe_run(s, median),
+        allocations_per_month(&p)?
     );
+    if !with_compare {
+        return Ok(());
+    }
     let all: Vec<String> = loader::BUNDLED.iter().map(|(n, _)| n.to_string()).collect();
     let loaded_all = all
         .iter()
@@ -425,9 +485,7 @@ fn bench(arg: &str, runs: u32, plugins: &[String]) -> Result<()> {
         .map(|l| prepare(&l.scenario))
         .collect::<Result<_>>()?;
     for threads in [1usize, 2] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()?;
+        let pool = pool(threads)?;
         let mut ts = Vec::new();
         for _ in 0..5 {
             let t0 = Instant::now();
@@ -441,6 +499,42 @@ fn bench(arg: &str, runs: u32, plugins: &[String]) -> Result<()> {
             ts[2]
         );
     }
+    Ok(())
+}
+
+fn pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start the thread pool")
+}
+
+/// Cost per agent-month of a world K times the scenario (M times the
+/// suppliers), on 1 and 2 threads.
+fn bench_scale(arg: &str, runs: u32, scale: u32, suppliers: u32) -> Result<()> {
+    if runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    let base = loader::load(arg, &[])?.scenario;
+    let w = dibsim_experiments::synth::synth(&base, scale, suppliers)?;
+    let p = prepare(&w)?;
+    let agent_months =
+        ((w.allies.len() + w.suppliers.len()) as u64 * (w.months + w.warmup_months) as u64) as f64;
+    let mut per = Vec::new();
+    for threads in [1usize, 2] {
+        let median = pool(threads)?.install(|| time_runs(&p, runs))?;
+        per.push(median);
+        println!(
+            "{} on {threads} thread(s): {:.1} ns per agent-month",
+            describe_run(&w, median),
+            median / agent_months * 1e9
+        );
+    }
+    println!(
+        "2-thread speed-up {:.2}x; {:.2} allocations per reported month",
+        per[0] / per[1],
+        allocations_per_month(&p)?
+    );
     Ok(())
 }
 

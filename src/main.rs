@@ -3,6 +3,7 @@
 //! the libraries get their context here and become one message and a
 //! non-zero exit code; nothing below `main` prints a backtrace.
 
+mod alloc_count;
 mod cli;
 mod commands;
 mod plugin_cmd;

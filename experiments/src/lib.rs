@@ -16,6 +16,7 @@ pub mod output;
 pub mod plugins;
 pub mod run;
 pub mod sweep;
+pub mod synth;
 
 pub use error::{classify, ErrorKind};
 pub use run::prepare;

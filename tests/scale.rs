@@ -1,0 +1,68 @@
+//! Synthetic worlds (`dibsim synth`, `bench --scale`): a world ten times the
+//! baseline runs deterministically on 1 and 2 threads, keeps its books, and
+//! has the baseline's market structure.
+
+use std::sync::Arc;
+
+use dibsim_core::run::run_one;
+use dibsim_core::World;
+use dibsim_experiments::output::timeseries_csv;
+use dibsim_experiments::{loader, prepare, synth::synth};
+
+fn world(scale: u32, months: u32) -> dibsim_core::Scenario {
+    let s = loader::load("strategy-2026", &[format!("months={months}")])
+        .unwrap()
+        .scenario;
+    synth(&s, scale, 1).unwrap()
+}
+
+#[test]
+fn ten_times_the_world_is_the_same_on_1_and_2_threads() {
+    let p = prepare(&world(10, 24)).unwrap();
+    assert!(p.cfg.scenario.allies.len() >= dibsim_core::world::PARALLEL_ALLIES);
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| timeseries_csv(&run_one(&p, 5).unwrap()))
+    };
+    let one = on(1);
+    assert!(one == on(2), "1 and 2 threads differ");
+}
+
+#[test]
+fn ten_times_the_world_keeps_its_books() {
+    let p = prepare(&world(10, 36)).unwrap();
+    let mut w = World::new(Arc::clone(&p.cfg), p.behaviours.clone(), 3).unwrap();
+    while !w.finished() {
+        w.step().unwrap();
+        for (li, gap) in w.conservation_gaps().into_iter().enumerate() {
+            let scale = w.lines()[li].ordered.max(1.0);
+            assert!(
+                gap.abs() <= 1e-6 * scale,
+                "line {li} month {}: gap {gap}",
+                w.month()
+            );
+        }
+    }
+}
+
+#[test]
+fn ten_times_the_world_has_the_baseline_structure() {
+    // The US share of 2020-22 deliveries: the x10 world against the mean of
+    // ten baseline replicates (each ally copy draws its own streams, so the
+    // x10 world is like ten replicates pooled).
+    let share = |rec: &dibsim_core::Recorder| rec.share(0, 36)[0];
+    let base = prepare(&world(1, 36)).unwrap();
+    let singles: Vec<f64> = (0..10)
+        .map(|r| share(&run_one(&base, r).unwrap()))
+        .collect();
+    let mean = singles.iter().sum::<f64>() / 10.0;
+    let sd = (singles.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 9.0).sqrt();
+    let big = share(&run_one(&prepare(&world(10, 36)).unwrap(), 0).unwrap());
+    assert!(
+        (big - mean).abs() <= 3.0 * sd.max(0.005),
+        "x10 US share {big:.4} against the baseline's {mean:.4} (sd {sd:.4})"
+    );
+}
