@@ -64,6 +64,8 @@ pub struct Order {
     pub excluded: u64,
     /// Month the order joined its line's queue.
     pub entry_month: i32,
+    /// Its place in its line's queue (see [`Queued::ticket`]).
+    ticket: u64,
 }
 
 /// An order in its line's foreign queue, with what production and delivery
@@ -72,6 +74,9 @@ pub struct Order {
 #[derive(Debug, Clone, Copy)]
 struct Queued {
     id: u32,
+    /// Increasing along the queue: a cancellation finds its entry by binary
+    /// search instead of a scan.
+    ticket: u64,
     entry_month: i32,
     priority: bool,
     size: f64,
@@ -153,6 +158,11 @@ pub struct LineState {
     /// Unproduced TIV of approved open foreign orders: the order book.
     pub backlog_foreign_approved: f64,
     shipments: VecDeque<Shipment>,
+    /// Tickets handed out to queue entries so far.
+    tickets: u64,
+    /// A cancelled entry is still in a queue (as an entry with nothing left
+    /// to produce, which production passes over): prune the queues.
+    stale: bool,
     idle_months: u32,
     /// Cumulative TIV, for the conservation identity.
     pub ordered: f64,
@@ -989,6 +999,7 @@ impl World {
                     produced: 0.0,
                     excluded: need.excluded,
                     entry_month: i32::MAX,
+                    ticket: 0,
                 };
                 let id = match self.free_orders.pop() {
                     Some(id) => {
@@ -1073,8 +1084,12 @@ impl World {
                 o.entry_month = t;
                 let lp = &self.cfg.lines[o.line as usize];
                 let ap = &self.cfg.allies[o.ally as usize];
+                let line = &mut self.lines[o.line as usize];
+                o.ticket = line.tickets;
+                line.tickets += 1;
                 let q = Queued {
                     id,
+                    ticket: o.ticket,
                     entry_month: t,
                     priority: o.priority,
                     size: o.size,
@@ -1212,8 +1227,12 @@ impl World {
                     } else {
                         &mut line.queue
                     };
-                    if let Some(pos) = q.iter().position(|x| x.id == id) {
-                        q.remove(pos);
+                    // Left in place with nothing to produce (step 7 passes
+                    // over it, as if it were gone) and pruned after step 7:
+                    // removing it here would shift the whole queue.
+                    if let Ok(pos) = q.binary_search_by_key(&o.ticket, |x| x.ticket) {
+                        q[pos].size = 0.0;
+                        line.stale = true;
                     }
                     // Out of its queue and (below) of the open list; orders
                     // still waiting stay in their bucket until it comes up.
@@ -1617,7 +1636,8 @@ impl Production<'_> {
                 region: 0,
             });
         }
-        if self.finished {
+        if self.finished || self.line.stale {
+            self.line.stale = false;
             let unfinished = |q: &Queued| q.produced < q.size;
             self.line.queue.retain(unfinished);
             self.line.queue_priority.retain(unfinished);
