@@ -2,7 +2,9 @@
 //! files on disk, `extends` chains and `--set` overrides. This is the only
 //! place scenario files are read; the core sees text and trees.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::{bail, Context, Result};
 use dibsim_core::compose;
@@ -222,9 +224,28 @@ pub fn load_with(arg: &str, sets: &[String], plugins: &[String]) -> Result<Loade
     Ok(Loaded { scenario, label })
 }
 
-/// Reads `arg` and its `extends` chain into one tree.
+/// Reads `arg` and its `extends` chain into one tree. A bundled scenario's
+/// tree is composed once per process (its text cannot change), so repeated
+/// runs from a notebook or a compare of the bundled set parse it once.
 pub fn compose_file(arg: &str) -> Result<Composed> {
     let top = locate(arg)?;
+    if let Source::Bundled(name, _) = &top {
+        static CACHE: OnceLock<Mutex<BTreeMap<&'static str, Composed>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        if let Some(c) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(name) {
+            return Ok(c.clone());
+        }
+        let composed = compose_source(arg, top.clone())?;
+        cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, composed.clone());
+        return Ok(composed);
+    }
+    compose_source(arg, top)
+}
+
+fn compose_source(arg: &str, top: Source) -> Result<Composed> {
     // Messages name the top file as the user wrote it.
     let label = match &top {
         Source::File(_) => arg.to_string(),

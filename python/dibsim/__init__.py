@@ -102,10 +102,19 @@ class RunResult:
     columns of ``timeseries.csv``), ``.summary`` (what ``summary.json`` holds)
     and ``.orders`` (the order ledger, where the engine keeps one; else None)."""
 
-    def __init__(self, timeseries: pl.DataFrame, summary: Dict[str, Any], orders: Optional[pl.DataFrame] = None):
-        self.timeseries = timeseries
-        self.summary = summary
+    def __init__(self, native: Any, orders: Optional[pl.DataFrame] = None):
+        self._native = native
+        self._summary: Optional[Dict[str, Any]] = None
+        self.timeseries: pl.DataFrame = _frame(native.timeseries())
         self.orders = orders
+
+    @property
+    def summary(self) -> Dict[str, Any]:
+        """What ``summary.json`` holds (built on first access: it carries the
+        whole resolved scenario)."""
+        if self._summary is None:
+            self._summary = json.loads(self._native.summary_json())
+        return self._summary
 
     @property
     def scenario(self) -> str:
@@ -141,7 +150,7 @@ def run(
     With ``out``, the CLI's ``timeseries.csv`` and ``summary.json`` are
     written there too.
     """
-    table, summary = _native.run(
+    native = _native.run(
         os.fspath(scenario),
         int(seed),
         _sets(set),
@@ -150,7 +159,7 @@ def run(
         threads,
         None if out is None else os.fspath(out),
     )
-    return RunResult(_frame(table), json.loads(summary))
+    return RunResult(native)
 
 
 def compare(

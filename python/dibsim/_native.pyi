@@ -17,6 +17,10 @@ class ArrowTable:
     def __arrow_c_stream__(self, requested_schema: Optional[Any] = None) -> Any: ...
     def __len__(self) -> int: ...
 
+class NativeRun:
+    def timeseries(self) -> ArrowTable: ...
+    def summary_json(self) -> str: ...
+
 def run(
     scenario: str,
     seed: int,
@@ -25,7 +29,7 @@ def run(
     plugins: List[str],
     threads: Optional[int],
     out: Optional[str],
-) -> Tuple[ArrowTable, str]: ...
+) -> NativeRun: ...
 def compare(
     scenarios: List[str],
     replicates: int,

@@ -240,7 +240,28 @@ fn compare_table(rows: &[dibsim_experiments::compare_files::CompareRow]) -> PyRe
     table(cols)
 }
 
-/// One run: `(timeseries, summary as JSON text)`; with `out`, also the CLI's files.
+/// A finished run, kept on the Rust side: its summary is built only when
+/// Python asks for it (it holds the whole resolved scenario).
+#[pyclass(module = "dibsim._native")]
+struct NativeRun {
+    outcome: single::RunOutcome,
+}
+
+#[pymethods]
+impl NativeRun {
+    /// `timeseries.csv` as an Arrow table.
+    fn timeseries(&self) -> PyResult<ArrowTable> {
+        timeseries_table(&self.outcome.recorder)
+    }
+
+    /// `summary.json` as JSON text.
+    fn summary_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.outcome.summary())
+            .map_err(|e| DibsimError::new_err(e.to_string()))
+    }
+}
+
+/// One run; with `out`, also the CLI's files.
 #[pyfunction]
 #[pyo3(signature = (scenario, seed, sets, months, plugins, threads, out))]
 #[allow(clippy::too_many_arguments)]
@@ -253,7 +274,7 @@ fn run(
     plugins: Vec<String>,
     threads: Option<usize>,
     out: Option<PathBuf>,
-) -> PyResult<(ArrowTable, String)> {
+) -> PyResult<NativeRun> {
     let pool = pool(threads)?;
     let spec = RunSpec {
         scenario,
@@ -271,10 +292,8 @@ fn run(
         }
         Ok(done)
     });
-    let done = done.map_err(|(e, phase)| to_py(e, phase))?;
-    let summary =
-        serde_json::to_string(&done.summary()).map_err(|e| DibsimError::new_err(e.to_string()))?;
-    Ok((timeseries_table(&done.recorder)?, summary))
+    let outcome = done.map_err(|(e, phase)| to_py(e, phase))?;
+    Ok(NativeRun { outcome })
 }
 
 /// The compare table; with `out`, also `compare.csv`, `series.csv` and `manifest.json`.
@@ -458,6 +477,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PluginError", py.get_type::<PluginError>())?;
     m.add("SweepError", py.get_type::<SweepError>())?;
     m.add_class::<ArrowTable>()?;
+    m.add_class::<NativeRun>()?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(compare, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
