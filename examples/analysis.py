@@ -4,6 +4,12 @@
     dibsim sweep scenarios/my-sweep.toml --out out/sweep
     python3 examples/analysis.py out/sweep [--out us_share.png]
 
+or, with the dibsim Python package installed (python/README.md), run the sweep
+from here (into DIR if given, resuming it if it was interrupted; else into the
+package's default folder) and analyse it:
+
+    python3 examples/analysis.py --run-sweep scenarios/my-sweep.toml [DIR] [--out us_share.png]
+
 Reads runs.parquet (or runs.csv), checks that polars and pandas read it identically,
 recomputes the per-point mean and 95% confidence interval of the US share over the ok
 replicates, checks the means against points.csv, prints a table and saves a plot
@@ -74,11 +80,37 @@ def load_runs(d):
     return runs, path
 
 
+def run_sweep(file, out):
+    """Runs (or resumes) the sweep `file` into `out` (None: the package's
+    default folder) with the dibsim package; returns the output folder."""
+    try:
+        import dibsim
+    except ImportError as e:
+        fail(f"--run-sweep needs the dibsim Python package ({e}); see python/README.md")
+    if not file.is_file():
+        fail(f"{file}: no such sweep file")
+    try:
+        result = dibsim.sweep(file, out=out, progress=True)
+    except dibsim.DibsimError as e:
+        fail(f"the sweep failed: {e}")
+    done = "was already complete" if result.already_complete else f"ran {result.ran} run(s), {result.failed} failed"
+    print(f"dibsim.sweep {file}: {result.runs.height} runs in {result.out} ({done})")
+    return Path(result.out), result.runs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dir", type=Path, help="output directory of `dibsim sweep`")
+    ap.add_argument("dir", type=Path, nargs="?",
+                    help="output directory of `dibsim sweep` (with --run-sweep: where the sweep writes)")
     ap.add_argument("--out", type=Path, help="plot file (default DIR/us_share.png)")
+    ap.add_argument("--run-sweep", type=Path, metavar="FILE",
+                    help="first run this sweep file with the dibsim package (dibsim.sweep), then analyse it")
     args = ap.parse_args()
+    swept = None  # the runs table dibsim.sweep returned, if it ran here
+    if args.run_sweep is not None:
+        args.dir, swept = run_sweep(args.run_sweep, args.dir)
+    elif args.dir is None:
+        ap.error("give the output directory of a sweep, or --run-sweep FILE")
     d = args.dir
     if not d.is_dir():
         fail(f"{d} is not a directory")
@@ -86,6 +118,8 @@ def main():
         fail(f"{d} is empty (did the sweep run?)")
 
     runs, path = load_runs(d)
+    if swept is not None:
+        assert swept.equals(runs), f"dibsim.sweep returned another table than {path}"
 
     # Swept parameters: manifest.json `axes` if present, else the dotted scenario-path columns.
     manifest = json.loads((d / "manifest.json").read_text()) if (d / "manifest.json").is_file() else {}

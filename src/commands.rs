@@ -553,12 +553,7 @@ fn sweep(
     let sw = Sweep::load(file)?;
     let shard = shard.map(Shard::parse).transpose()?.unwrap_or(Shard::ALL);
     let (a, b) = shard.range(sw.runs());
-    let name = sw
-        .file
-        .name
-        .clone()
-        .unwrap_or_else(|| sw.base_scenario.name.clone());
-    let out = out.unwrap_or_else(|| format!("sweep-{}", sweeps::spec::slug(&name)).into());
+    let out = out.unwrap_or_else(|| sw.default_out());
     let threads = rayon::current_num_threads();
     if dry_run {
         println!(

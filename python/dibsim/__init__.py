@@ -50,12 +50,22 @@ __all__ = [
 PathLike = Union[str, "os.PathLike[str]"]
 
 
+def _plain(value: Any) -> Any:
+    """numpy (and other) scalars as the Python value they hold."""
+    if not isinstance(value, (bool, int, float, str, list, tuple, dict)) and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
 def _value_text(value: Any) -> str:
     """A Python value as the text of a ``--set path=VALUE`` override."""
+    value = _plain(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(float(value))  # np.float64 is a float whose repr is not TOML
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple, dict)):
@@ -64,10 +74,13 @@ def _value_text(value: Any) -> str:
 
 
 def _toml_inline(value: Any) -> str:
+    value = _plain(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(float(value))  # np.float64 is a float whose repr is not TOML
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, (list, tuple)):
@@ -227,8 +240,9 @@ def sweep(
     With ``resume`` (the default) a folder holding an interrupted sweep is
     continued: only the missing runs run. Ctrl-C (KeyboardInterrupt) stops
     the sweep after the chunk in flight; every finished run is kept.
-    ``progress`` is a callable ``f(done, total, failed)`` called after every
-    chunk (raising stops the sweep), or True for a line on stderr.
+    ``progress`` is a callable ``f(done, total, failed)`` called once at the
+    start (with the runs already done) and after every chunk (raising stops
+    the sweep after the chunk in flight), or True for a line on stderr.
     """
     if isinstance(sweep, Mapping):
         if out is None:
@@ -240,12 +254,18 @@ def sweep(
         if isinstance(base, str) and Path(base).is_file():
             table["base"] = str(Path(base).resolve())
         path = out_path / "sweep.toml"
-        text = _native.sweep_toml(json.dumps(table))
+        text = _native.sweep_toml(json.dumps(table, default=_plain))
+        if path.is_file() and path.read_text() != text:
+            if (out_path / "manifest.json").is_file():
+                raise SweepError(
+                    f"{out_path} holds another sweep (its sweep.toml differs from this one); "
+                    "choose another out= or remove the folder"
+                )
         if not (path.is_file() and path.read_text() == text):
             path.write_text(text)
     else:
         path = Path(os.fspath(sweep))
-        out_path = Path(out) if out is not None else Path(f"sweep-{path.stem}")
+        out_path = Path(out) if out is not None else Path(_native.sweep_default_out(str(path)))
     if progress is True:
         import sys
 

@@ -455,6 +455,13 @@ fn run_sweep(
     ))
 }
 
+/// The folder a sweep file's output goes to when none is given (as the CLI).
+#[pyfunction]
+fn sweep_default_out(path: PathBuf) -> PyResult<String> {
+    let sw = sweep::Sweep::load(&path).map_err(|e| to_py(e, ErrorKind::Sweep))?;
+    Ok(sw.default_out().display().to_string())
+}
+
 /// A sweep given as a table (a Python dict, as JSON text), written as TOML.
 #[pyfunction]
 fn sweep_toml(json: &str) -> PyResult<String> {
@@ -472,10 +479,17 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", dibsim_experiments::VERSION)?;
     m.add("MODEL_VERSION", dibsim_core::MODEL_VERSION)?;
-    m.add("DibsimError", py.get_type::<DibsimError>())?;
-    m.add("ScenarioError", py.get_type::<ScenarioError>())?;
-    m.add("PluginError", py.get_type::<PluginError>())?;
-    m.add("SweepError", py.get_type::<SweepError>())?;
+    // The exceptions live in `dibsim` for Python (and pickle: a process
+    // pool sends them back by that name).
+    for (name, ty) in [
+        ("DibsimError", py.get_type::<DibsimError>()),
+        ("ScenarioError", py.get_type::<ScenarioError>()),
+        ("PluginError", py.get_type::<PluginError>()),
+        ("SweepError", py.get_type::<SweepError>()),
+    ] {
+        ty.setattr("__module__", "dibsim")?;
+        m.add(name, ty)?;
+    }
     m.add_class::<ArrowTable>()?;
     m.add_class::<NativeRun>()?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
@@ -484,5 +498,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scenarios, m)?)?;
     m.add_function(wrap_pyfunction!(run_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(sweep_toml, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_default_out, m)?)?;
     Ok(())
 }

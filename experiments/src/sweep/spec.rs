@@ -379,6 +379,17 @@ impl Sweep {
         ((run / r) as usize, (run % r) as u32)
     }
 
+    /// Where output goes when no folder is given: `sweep-NAME` (the
+    /// sweep's `name`, else its base scenario's), in the current folder.
+    pub fn default_out(&self) -> std::path::PathBuf {
+        let name = self
+            .file
+            .name
+            .clone()
+            .unwrap_or_else(|| self.base_scenario.name.clone());
+        format!("sweep-{}", slug(&name)).into()
+    }
+
     pub fn run_index(&self, point: usize, replicate: u32) -> u64 {
         point as u64 * self.replicates() + replicate as u64
     }
