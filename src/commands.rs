@@ -203,6 +203,7 @@ fn run(
         months,
         sets: sets.to_vec(),
         plugins: plugins.to_vec(),
+        ledger: out.is_some(),
     };
     let done = single::run(&spec)?;
     let windows = done.window_shares();
@@ -271,6 +272,7 @@ fn compare(
         to: to.unwrap_or(2035),
         sets: sets.to_vec(),
         plugins: plugins.to_vec(),
+        lags: out.is_some(),
     };
     let done = compare::compare(&spec)?;
     let header: Vec<String> = [
@@ -330,7 +332,7 @@ fn compare(
     if let Some(dir) = out {
         done.write(dir)?;
         eprintln!(
-            "wrote compare.csv, series.csv and manifest.json in {}",
+            "wrote compare.csv, lags.csv, attribution.csv, series.csv and manifest.json in {}",
             dir.display()
         );
     }

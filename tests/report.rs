@@ -58,6 +58,9 @@ fn the_compare_report_has_every_chart_and_table_and_the_numbers_of_compare_csv()
     for k in 0..4 {
         ids.push(format!("focal-{k}"));
     }
+    for id in ["summary-effects", "attribution-region", "lags-focal"] {
+        ids.push(id.to_string());
+    }
     for id in &ids {
         let fig = by_id(id);
         let svg = fig
@@ -87,6 +90,18 @@ fn the_compare_report_has_every_chart_and_table_and_the_numbers_of_compare_csv()
             "#{id}"
         );
     }
+    // The page opens with the answer and closes with the settings.
+    let at = |needle: &str| {
+        html.find(needle)
+            .unwrap_or_else(|| panic!("{needle} not in the page"))
+    };
+    assert!(at("id=\"answer\"") < at("id=\"summary-effects\""));
+    assert!(at("id=\"summary-effects\"") < at("id=\"share-0\""));
+    assert!(at("id=\"compare-csv\"") < at("id=\"settings\""));
+    assert!(
+        html.contains("The largest effect on"),
+        "no generated summary sentence"
+    );
     // No script, no external resource.
     assert!(!html.contains("<script"));
     // (The XML namespaces are the only URLs.)

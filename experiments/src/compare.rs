@@ -6,10 +6,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use dibsim_core::ledger::weighted_median;
 use dibsim_core::rng::derive_seed;
-use dibsim_core::run::{groups, run_group, Prepared};
+use dibsim_core::run::{groups, run_group_with, Prepared, RunOutput};
 use dibsim_core::stats::Interval;
-use dibsim_core::Recorder;
+use dibsim_core::{OrderRecord, Recorder};
 use rayon::prelude::*;
 
 use crate::compare_files::{self, CompareManifest, CompareRow, ScenarioNote};
@@ -24,21 +25,34 @@ pub fn run_compare(
     replicates: u32,
     seed: u64,
 ) -> Result<Vec<Vec<Recorder>>> {
+    Ok(run_compare_with(prepared, replicates, seed, false)?
+        .into_iter()
+        .map(|v| v.into_iter().map(|o| o.recorder).collect())
+        .collect())
+}
+
+/// As [`run_compare`], keeping each run's order ledger if `ledger`.
+pub fn run_compare_with(
+    prepared: &[Prepared],
+    replicates: u32,
+    seed: u64,
+    ledger: bool,
+) -> Result<Vec<Vec<RunOutput>>> {
     let groups = groups(prepared);
     let jobs: Vec<(usize, u32)> = (0..groups.len())
         .flat_map(|g| (0..replicates).map(move |r| (g, r)))
         .collect();
-    let results: Vec<Vec<(usize, Recorder)>> = jobs
+    let results: Vec<Vec<(usize, RunOutput)>> = jobs
         .par_iter()
-        .map(|&(g, r)| -> Result<Vec<(usize, Recorder)>> {
+        .map(|&(g, r)| -> Result<Vec<(usize, RunOutput)>> {
             let members: Vec<&Prepared> = groups[g].iter().map(|&i| &prepared[i]).collect();
             let run_seed = derive_seed(seed, &[r as u64]);
-            let outs = run_group(&members, run_seed);
+            let outs = run_group_with(&members, run_seed, ledger);
             groups[g]
                 .iter()
                 .zip(outs)
                 .map(|(&i, o)| {
-                    o.map(|rec| (i, rec)).with_context(|| {
+                    o.map(|out| (i, out)).with_context(|| {
                         format!(
                             "scenario {} replicate {r} (seed {run_seed})",
                             prepared[i].cfg.scenario.name
@@ -48,18 +62,51 @@ pub fn run_compare(
                 .collect()
         })
         .collect::<Result<_>>()?;
-    let mut per: Vec<Vec<Option<Recorder>>> = (0..prepared.len())
+    let mut per: Vec<Vec<Option<RunOutput>>> = (0..prepared.len())
         .map(|_| (0..replicates).map(|_| None).collect())
         .collect();
     for ((_, r), outs) in jobs.iter().zip(results) {
-        for (i, rec) in outs {
-            per[i][*r as usize] = Some(rec);
+        for (i, out) in outs {
+            per[i][*r as usize] = Some(out);
         }
     }
     Ok(per
         .into_iter()
         .map(|v| v.into_iter().flatten().collect())
         .collect())
+}
+
+/// One run's lags: per exporter, the size-weighted median months from
+/// placement to the first and to the last delivery, over the orders placed
+/// in the window that got there before the run ended (NaN when none did).
+#[derive(Debug, Clone)]
+pub struct Lags {
+    pub to_first: Vec<f64>,
+    pub to_last: Vec<f64>,
+}
+
+impl Lags {
+    pub fn of(cfg: &dibsim_core::Compiled, orders: &[OrderRecord], from: usize, to: usize) -> Lags {
+        let n = cfg.exporters.len();
+        let mut first: Vec<Vec<(f64, f64)>> = vec![Vec::new(); n];
+        let mut last: Vec<Vec<(f64, f64)>> = vec![Vec::new(); n];
+        for o in orders {
+            if o.placed < from as i32 || o.placed >= to as i32 {
+                continue;
+            }
+            let e = cfg.lines[o.line as usize].exporter;
+            if let Some(f) = o.first_delivery {
+                first[e].push(((f - o.placed) as f64, o.size));
+            }
+            if let Some(l) = o.last_delivery {
+                last[e].push(((l - o.placed) as f64, o.size));
+            }
+        }
+        Lags {
+            to_first: first.iter_mut().map(|v| weighted_median(v)).collect(),
+            to_last: last.iter_mut().map(|v| weighted_median(v)).collect(),
+        }
+    }
 }
 
 /// What a compare is asked for. An empty `scenarios` means every bundled one.
@@ -72,6 +119,8 @@ pub struct CompareSpec {
     pub to: i32,
     pub sets: Vec<String>,
     pub plugins: Vec<String>,
+    /// Keep each run's order ledger for `lags.csv` (costs a little).
+    pub lags: bool,
 }
 
 impl Default for CompareSpec {
@@ -84,6 +133,7 @@ impl Default for CompareSpec {
             to: 2035,
             sets: Vec::new(),
             plugins: Vec::new(),
+            lags: false,
         }
     }
 }
@@ -96,6 +146,8 @@ pub struct CompareOutcome {
     pub recorders: Vec<Vec<Recorder>>,
     /// One row per scenario and exporter, in that order: `compare.csv`.
     pub rows: Vec<CompareRow>,
+    /// Lags by scenario, then replicate (from each run's order ledger).
+    pub lags: Vec<Vec<Lags>>,
     pub elapsed: Duration,
 }
 
@@ -162,10 +214,22 @@ pub fn compare_loaded(spec: &CompareSpec, loaded: Vec<Loaded>) -> Result<Compare
         .map(|l| prepare(&l.scenario))
         .collect::<Result<_>>()?;
     let started = Instant::now();
-    let recorders = run_compare(&prepared, spec.replicates, spec.seed)?;
+    let outputs = run_compare_with(&prepared, spec.replicates, spec.seed, spec.lags)?;
     let elapsed = started.elapsed();
+    let (a, b) = outputs[0][0].recorder.year_range(spec.from, spec.to);
+    let mut recorders = Vec::with_capacity(outputs.len());
+    let mut lags = Vec::with_capacity(outputs.len());
+    for (p, runs) in prepared.iter().zip(outputs) {
+        let mut recs = Vec::with_capacity(runs.len());
+        let mut ls = Vec::with_capacity(runs.len());
+        for out in runs {
+            ls.push(Lags::of(&p.cfg, out.ledger.as_deref().unwrap_or(&[]), a, b));
+            recs.push(out.recorder);
+        }
+        recorders.push(recs);
+        lags.push(ls);
+    }
     let rec0 = &recorders[0][0];
-    let (a, b) = rec0.year_range(spec.from, spec.to);
     let shares: Vec<Vec<Vec<f64>>> = recorders
         .iter()
         .map(|rs| rs.iter().map(|r| r.share(a, b)).collect())
@@ -195,6 +259,7 @@ pub fn compare_loaded(spec: &CompareSpec, loaded: Vec<Loaded>) -> Result<Compare
         loaded,
         recorders,
         rows,
+        lags,
         elapsed,
     })
 }
@@ -222,6 +287,106 @@ impl CompareOutcome {
                 output::num(r.delta_hi),
                 r.replicates
             ));
+        }
+        csv
+    }
+
+    fn window(&self) -> (usize, usize) {
+        self.recorders[0][0].year_range(self.spec.from, self.spec.to)
+    }
+
+    /// `lags.csv`: per scenario and exporter, the TIV-weighted median months
+    /// from order to first and to last delivery (orders placed in the
+    /// window and delivered by the end of the run), mean over replicates
+    /// with its 95% interval, and how many replicates had such orders.
+    pub fn lags_csv(&self) -> String {
+        let mut csv = String::from(
+            "scenario,exporter,to_first_delivery_months,to_first_lo,to_first_hi,to_last_delivery_months,to_last_lo,to_last_hi,replicates\n",
+        );
+        for (l, runs) in self.loaded.iter().zip(&self.lags) {
+            for (e, ex) in self.exporters().iter().enumerate() {
+                let first: Vec<f64> = runs.iter().map(|r| r.to_first[e]).collect();
+                let last: Vec<f64> = runs.iter().map(|r| r.to_last[e]).collect();
+                let (f, z) = (Interval::of(&first), Interval::of(&last));
+                csv.push_str(&format!(
+                    "{},{},{},{},{},{},{},{},{}\n",
+                    output::csv_field(&l.scenario.name),
+                    output::csv_field(ex),
+                    output::num(f.mean),
+                    output::num(f.lo),
+                    output::num(f.hi),
+                    output::num(z.mean),
+                    output::num(z.lo),
+                    output::num(z.hi),
+                    f.n.max(z.n)
+                ));
+            }
+        }
+        csv
+    }
+
+    /// `attribution.csv`: each policy scenario's change from the baseline in
+    /// the focal exporter's foreign deliveries over the window, split by
+    /// importing region and by category (`part = all` is the whole), in TIV
+    /// and in points of world share; mean of the paired differences over
+    /// replicates with its 95% interval. The share parts add up to the
+    /// change in the focal share of `compare.csv`.
+    pub fn attribution_csv(&self) -> String {
+        let (a, b) = self.window();
+        let base = &self.loaded[0].scenario;
+        let focal = base.exporter_index(&base.focal_exporter).unwrap_or(0);
+        let rec0 = &self.recorders[0][0];
+        let mut csv = String::from(
+            "scenario,exporter,dimension,part,delta_tiv,delta_tiv_lo,delta_tiv_hi,delta_share_pp,delta_share_pp_lo,delta_share_pp_hi,replicates\n",
+        );
+        // (dimension, part names, the focal deliveries by part of one run)
+        type Split = fn(&Recorder, usize, usize, usize) -> Vec<f64>;
+        let all: Split = |r, e, a, b| vec![r.exporter_by_region(e, a, b).iter().sum()];
+        let dims: [(&str, Vec<String>, Split); 3] = [
+            ("all", vec!["all".to_string()], all),
+            ("region", rec0.regions.clone(), |r, e, a, b| {
+                r.exporter_by_region(e, a, b)
+            }),
+            ("category", rec0.categories.clone(), |r, e, a, b| {
+                r.exporter_by_category(e, a, b)
+            }),
+        ];
+        for (si, l) in self.loaded.iter().enumerate().skip(1) {
+            for (dim, parts, split) in &dims {
+                let per_run: Vec<(Vec<f64>, Vec<f64>, f64, f64)> = self.recorders[si]
+                    .iter()
+                    .zip(&self.recorders[0])
+                    .map(|(s, b0)| {
+                        (
+                            split(s, focal, a, b),
+                            split(b0, focal, a, b),
+                            s.world_deliveries(a, b),
+                            b0.world_deliveries(a, b),
+                        )
+                    })
+                    .collect();
+                for (k, part) in parts.iter().enumerate() {
+                    let tiv: Vec<f64> = per_run.iter().map(|r| r.0[k] - r.1[k]).collect();
+                    let share: Vec<f64> = per_run
+                        .iter()
+                        .map(|r| 100.0 * (r.0[k] / r.2 - r.1[k] / r.3))
+                        .collect();
+                    let (t, sh) = (Interval::of(&tiv), Interval::of(&share));
+                    csv.push_str(&format!(
+                        "{},{},{dim},{},{},{},{},{},{},{},{}\n",
+                        output::csv_field(&l.scenario.name),
+                        output::csv_field(&base.focal_exporter),
+                        output::csv_field(part),
+                        output::num(t.mean),
+                        output::num(t.lo),
+                        output::num(t.hi),
+                        output::num(sh.mean),
+                        output::num(sh.lo),
+                        output::num(sh.hi),
+                        t.n
+                    ));
+                }
+            }
         }
         csv
     }
@@ -262,6 +427,13 @@ impl CompareOutcome {
     pub fn write(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         output::write_atomic(&dir.join("compare.csv"), self.compare_csv().as_bytes())?;
+        if self.spec.lags {
+            output::write_atomic(&dir.join("lags.csv"), self.lags_csv().as_bytes())?;
+        }
+        output::write_atomic(
+            &dir.join("attribution.csv"),
+            self.attribution_csv().as_bytes(),
+        )?;
         let names: Vec<String> = self
             .loaded
             .iter()

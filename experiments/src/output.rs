@@ -117,3 +117,74 @@ pub fn pct(x: f64) -> String {
         format!("{:.1}", 100.0 * x)
     }
 }
+
+/// The columns of `orders.csv` (the order ledger), in order.
+pub const ORDER_COLUMNS: &[&str] = &[
+    "order_id",
+    "ally",
+    "region",
+    "exporter",
+    "owner",
+    "line",
+    "category",
+    "tier",
+    "size_tiv",
+    "price_musd",
+    "placed_month",
+    "decision_month",
+    "outcome",
+    "entry_month",
+    "first_delivery_month",
+    "last_delivery_month",
+    "quoted_wait_months",
+    "realised_wait_months",
+    "priority_class",
+    "delivered_tiv",
+];
+
+/// `orders.csv`: one row per order of the ledger, in placement order. Empty
+/// cells are months that did not happen (no decision yet, never delivered).
+/// `delivered_tiv` is what the order delivered in the reported months, so
+/// that per exporter it sums to `timeseries.csv`'s `deliveries_tiv`.
+pub fn orders_csv(cfg: &dibsim_core::Compiled, orders: &[dibsim_core::OrderRecord]) -> String {
+    let s = &cfg.scenario;
+    let mut out = String::with_capacity(orders.len() * 200 + 256);
+    out.push_str(&ORDER_COLUMNS.join(","));
+    out.push('\n');
+    let month = |m: Option<i32>| m.map(|m| m.to_string()).unwrap_or_default();
+    for o in orders {
+        let lp = &cfg.lines[o.line as usize];
+        let owner = &s.suppliers[lp.owner].name;
+        let category = &s.categories[lp.category].name;
+        let tier = match lp.tier {
+            dibsim_core::scenario::Tier::High => "high",
+            dibsim_core::scenario::Tier::Low => "low",
+        };
+        let ally = &s.allies[o.ally as usize];
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            o.seq,
+            csv_field(&ally.name),
+            csv_field(&ally.region),
+            csv_field(&s.exporters[lp.exporter].name),
+            csv_field(owner),
+            csv_field(&format!("{owner}/{category}/{tier}")),
+            csv_field(category),
+            tier,
+            num(o.size),
+            num(o.size * o.price_index),
+            o.placed,
+            month(o.decided),
+            o.outcome.as_str(),
+            month(o.entered),
+            month(o.first_delivery),
+            month(o.last_delivery),
+            num(o.quoted_wait),
+            o.realised_wait().map(num).unwrap_or_default(),
+            if o.priority { "priority" } else { "ordinary" },
+            num(o.delivered_reported),
+        );
+    }
+    out
+}

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use dibsim_core::run::{run_one, Prepared};
-use dibsim_core::{Compiled, Recorder, Scenario};
+use dibsim_core::run::{run_one_with, Prepared};
+use dibsim_core::{Compiled, OrderRecord, Recorder, Scenario};
 
 use crate::loader::{self, Loaded};
 use crate::output;
@@ -28,6 +28,8 @@ pub struct RunSpec {
     pub months: Option<u32>,
     pub sets: Vec<String>,
     pub plugins: Vec<String>,
+    /// Keep the order ledger (`orders.csv`).
+    pub ledger: bool,
 }
 
 impl RunSpec {
@@ -51,6 +53,9 @@ pub struct RunOutcome {
     pub loaded: Loaded,
     pub spec: RunSpec,
     pub recorder: Recorder,
+    /// The order ledger, when `spec.ledger`.
+    pub orders: Option<Vec<OrderRecord>>,
+    pub cfg: Arc<Compiled>,
 }
 
 /// Loads, prepares and runs `spec`.
@@ -63,12 +68,14 @@ pub fn run(spec: &RunSpec) -> Result<RunOutcome> {
 /// name a failure by its phase).
 pub fn run_loaded(spec: &RunSpec, loaded: Loaded) -> Result<RunOutcome> {
     let p = prepare(&loaded.scenario)?;
-    let recorder = run_one(&p, spec.seed)
+    let out = run_one_with(&p, spec.seed, spec.ledger)
         .with_context(|| format!("run of {} with seed {}", loaded.label, spec.seed))?;
     Ok(RunOutcome {
         loaded,
         spec: spec.clone(),
-        recorder,
+        recorder: out.recorder,
+        orders: out.ledger,
+        cfg: p.cfg,
     })
 }
 
@@ -113,16 +120,31 @@ impl RunOutcome {
         })
     }
 
-    /// Writes `timeseries.csv` and `summary.json` into `dir`; returns their paths.
+    /// `orders.csv`, when the run kept its ledger.
+    pub fn orders_csv(&self) -> Option<String> {
+        self.orders
+            .as_ref()
+            .map(|o| output::orders_csv(&self.cfg, o))
+    }
+
+    /// Writes `timeseries.csv`, `orders.csv` (with a ledger) and
+    /// `summary.json` into `dir`; returns their paths.
     pub fn write(&self, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let ts = dir.join("timeseries.csv");
         output::write_atomic(&ts, self.timeseries_csv().as_bytes())?;
+        let mut files = vec![ts];
+        if let Some(text) = self.orders_csv() {
+            let p = dir.join("orders.csv");
+            output::write_atomic(&p, text.as_bytes())?;
+            files.push(p);
+        }
         let sum = dir.join("summary.json");
         output::write_atomic(
             &sum,
             serde_json::to_string_pretty(&self.summary())?.as_bytes(),
         )?;
-        Ok(vec![ts, sum])
+        files.push(sum);
+        Ok(files)
     }
 }

@@ -115,11 +115,20 @@ class RunResult:
     columns of ``timeseries.csv``), ``.summary`` (what ``summary.json`` holds)
     and ``.orders`` (the order ledger, where the engine keeps one; else None)."""
 
-    def __init__(self, native: Any, orders: Optional[pl.DataFrame] = None):
+    def __init__(self, native: Any):
         self._native = native
         self._summary: Optional[Dict[str, Any]] = None
+        self._orders: Optional[pl.DataFrame] = None
         self.timeseries: pl.DataFrame = _frame(native.timeseries())
-        self.orders = orders
+
+    @property
+    def orders(self) -> Optional[pl.DataFrame]:
+        """The order ledger (the columns of ``orders.csv``): one row per
+        order, like SIPRI's trade register; built on first access."""
+        if self._orders is None:
+            table = self._native.orders()
+            self._orders = None if table is None else _frame(table)
+        return self._orders
 
     @property
     def summary(self) -> Dict[str, Any]:

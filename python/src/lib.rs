@@ -196,6 +196,82 @@ fn timeseries_table(rec: &Recorder) -> PyResult<ArrowTable> {
     table(cols)
 }
 
+/// The ledger as a table with the columns of `orders.csv`.
+fn orders_table(
+    cfg: &dibsim_core::Compiled,
+    orders: &[dibsim_core::OrderRecord],
+) -> PyResult<ArrowTable> {
+    let s = &cfg.scenario;
+    let n = orders.len();
+    let text = || StringBuilder::with_capacity(n, n * 16);
+    let (mut ally, mut region, mut exporter, mut owner, mut line, mut category, mut tier) =
+        (text(), text(), text(), text(), text(), text(), text());
+    let (mut outcome, mut class) = (text(), text());
+    let int = || Int64Builder::with_capacity(n);
+    let (mut id, mut placed, mut decided, mut entered, mut first, mut last) =
+        (int(), int(), int(), int(), int(), int());
+    let float = || Float64Builder::with_capacity(n);
+    let (mut size, mut price, mut quoted, mut realised, mut delivered) =
+        (float(), float(), float(), float(), float());
+    for o in orders {
+        let lp = &cfg.lines[o.line as usize];
+        let a = &s.allies[o.ally as usize];
+        let own = &s.suppliers[lp.owner].name;
+        let cat = &s.categories[lp.category].name;
+        let t = match lp.tier {
+            dibsim_core::scenario::Tier::High => "high",
+            dibsim_core::scenario::Tier::Low => "low",
+        };
+        id.append_value(o.seq as i64);
+        ally.append_value(&a.name);
+        region.append_value(&a.region);
+        exporter.append_value(&s.exporters[lp.exporter].name);
+        owner.append_value(own);
+        line.append_value(format!("{own}/{cat}/{t}"));
+        category.append_value(cat);
+        tier.append_value(t);
+        size.append_value(o.size);
+        price.append_value(o.size * o.price_index);
+        placed.append_value(o.placed as i64);
+        decided.append_option(o.decided.map(i64::from));
+        outcome.append_value(o.outcome.as_str());
+        entered.append_option(o.entered.map(i64::from));
+        first.append_option(o.first_delivery.map(i64::from));
+        last.append_option(o.last_delivery.map(i64::from));
+        quoted.append_value(o.quoted_wait);
+        realised.append_option(o.realised_wait());
+        class.append_value(if o.priority { "priority" } else { "ordinary" });
+        delivered.append_value(o.delivered_reported);
+    }
+    let (u, i, f) = (DataType::Utf8, DataType::Int64, DataType::Float64);
+    table(vec![
+        ("order_id", i.clone(), Arc::new(id.finish())),
+        ("ally", u.clone(), Arc::new(ally.finish())),
+        ("region", u.clone(), Arc::new(region.finish())),
+        ("exporter", u.clone(), Arc::new(exporter.finish())),
+        ("owner", u.clone(), Arc::new(owner.finish())),
+        ("line", u.clone(), Arc::new(line.finish())),
+        ("category", u.clone(), Arc::new(category.finish())),
+        ("tier", u.clone(), Arc::new(tier.finish())),
+        ("size_tiv", f.clone(), Arc::new(size.finish())),
+        ("price_musd", f.clone(), Arc::new(price.finish())),
+        ("placed_month", i.clone(), Arc::new(placed.finish())),
+        ("decision_month", i.clone(), Arc::new(decided.finish())),
+        ("outcome", u.clone(), Arc::new(outcome.finish())),
+        ("entry_month", i.clone(), Arc::new(entered.finish())),
+        ("first_delivery_month", i.clone(), Arc::new(first.finish())),
+        ("last_delivery_month", i, Arc::new(last.finish())),
+        ("quoted_wait_months", f.clone(), Arc::new(quoted.finish())),
+        (
+            "realised_wait_months",
+            f.clone(),
+            Arc::new(realised.finish()),
+        ),
+        ("priority_class", u, Arc::new(class.finish())),
+        ("delivered_tiv", f, Arc::new(delivered.finish())),
+    ])
+}
+
 fn compare_table(rows: &[dibsim_experiments::compare_files::CompareRow]) -> PyResult<ArrowTable> {
     let mut scenario = StringBuilder::new();
     let mut exporter = StringBuilder::new();
@@ -254,6 +330,15 @@ impl NativeRun {
         timeseries_table(&self.outcome.recorder)
     }
 
+    /// `orders.csv` (the order ledger) as an Arrow table, when kept.
+    fn orders(&self) -> PyResult<Option<ArrowTable>> {
+        self.outcome
+            .orders
+            .as_ref()
+            .map(|o| orders_table(&self.outcome.cfg, o))
+            .transpose()
+    }
+
     /// `summary.json` as JSON text.
     fn summary_json(&self) -> PyResult<String> {
         serde_json::to_string(&self.outcome.summary())
@@ -282,6 +367,7 @@ fn run(
         months,
         sets,
         plugins,
+        ledger: true,
     };
     let done = py.detach(|| {
         let loaded = spec.load().map_err(|e| (e, ErrorKind::Scenario))?;
@@ -320,6 +406,7 @@ fn compare(
         to: window.1,
         sets,
         plugins,
+        lags: out.is_some(),
     };
     let done = py.detach(|| {
         let loaded = spec.load().map_err(|e| (e, ErrorKind::Scenario))?;

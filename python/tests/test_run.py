@@ -194,3 +194,20 @@ def test_numpy_scalars_as_set_values():
     r = dibsim.run("baseline", seed=3, set={"months": np.int64(24), "policy.export_by_design": np.bool_(True)})
     assert r.timeseries["month"].max() == 23
     assert r.summary["parameters"]["policy"]["export_by_design"] is True
+
+
+def test_orders_equal_the_cli_orders_csv(cli, tmp_path):
+    """`.orders` is the ledger `dibsim run --out` writes as orders.csv."""
+    out = tmp_path / "cli"
+    cli(*cli_args("strategy-2026", 5, None, None, out))
+    r = dibsim.run("strategy-2026", seed=5)
+    assert r.orders is not None and r.orders.height > 1000
+    expected = read_csv_like(out / "orders.csv", r.orders)
+    assert_frames_identical(r.orders, expected)
+    # The ledger conserves: per exporter, delivered TIV is the series' deliveries.
+    by_ledger = r.orders.group_by("exporter").agg(pl.col("delivered_tiv").sum())
+    by_series = r.timeseries.group_by("exporter").agg(pl.col("deliveries_tiv").sum())
+    joined = by_ledger.join(by_series, on="exporter")
+    assert joined.height == by_series.height
+    for row in joined.iter_rows(named=True):
+        assert abs(row["delivered_tiv"] - row["deliveries_tiv"]) <= 1e-9 * max(row["deliveries_tiv"], 1.0)

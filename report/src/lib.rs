@@ -138,6 +138,9 @@ fn page(title: &str, header: &str, figures: &[Figure], footer: &str) -> String {
                 "focal" => "The focal exporter's lines: backlog, capacity, utilisation",
                 "wait" => "Quoted and realised delivery times",
                 "sweep" => "Swept parameters against the share",
+                "summary" => "The answer: what each lever did",
+                "attribution" => "Where the change comes from",
+                "lags" => "From order to delivery",
                 _ => "Charts",
             };
             let _ = writeln!(s, "<h2 id=\"{sec}\">{heading}</h2>");
@@ -413,8 +416,11 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
             note: "Completion-weighted means over the trailing 12 months; realised with its 95% band, quoted dashed.".into(),
         });
     }
-    // The header: settings, seeds, differences, the full compare table.
-    let header = settings_table(&[
+    // The answer first: each lever's effect on the focal share, sorted.
+    let summary = summary_section(dir, m, &rows, &series, &names)?;
+    figures.splice(0..0, summary.figures);
+    // Settings and seeds close the page.
+    let settings = settings_table(&[
         ("dibsim version".into(), m.dibsim_version.clone()),
         (
             "model version".into(),
@@ -472,7 +478,7 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
             ),
         ),
     ]);
-    // After the charts: what differs from the baseline, and compare.csv.
+    // After the charts: what differs from the baseline, compare.csv, settings.
     let mut h = String::new();
     h.push_str("<h2 id=\"differences\">Scenario settings that differ from the baseline</h2>\n");
     for s in m.scenarios.iter().skip(1) {
@@ -519,6 +525,9 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
         );
     }
     h.push_str("</table>\n");
+    h.push_str("<h2 id=\"settings\">Settings and seeds</h2>\n");
+    h.push_str(&settings);
+    let header = summary.text;
     Ok((
         format!(
             "dibsim compare: {} against {}",
@@ -735,4 +744,302 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
         figures,
         String::new(),
     ))
+}
+
+/// The opening of a compare report: sentences from the numbers, the forest
+/// plot of every policy scenario's effect on the focal share (sorted by
+/// effect) with the regime it holds in (the focal lines' utilisation and
+/// delivery times over the window), and, where the folder has them, the
+/// attribution of the change and the lags from order to delivery.
+struct Summary {
+    text: String,
+    figures: Vec<Figure>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct AttributionRow {
+    scenario: String,
+    dimension: String,
+    part: String,
+    delta_tiv: f64,
+    delta_share_pp: f64,
+    delta_share_pp_lo: f64,
+    delta_share_pp_hi: f64,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct LagRow {
+    scenario: String,
+    exporter: String,
+    #[serde(deserialize_with = "nan_if_empty")]
+    to_first_delivery_months: f64,
+    #[serde(deserialize_with = "nan_if_empty")]
+    to_last_delivery_months: f64,
+    #[serde(deserialize_with = "nan_if_empty")]
+    to_last_lo: f64,
+    #[serde(deserialize_with = "nan_if_empty")]
+    to_last_hi: f64,
+}
+
+fn nan_if_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let s = <String as serde::Deserialize>::deserialize(d)?;
+    if s.is_empty() {
+        Ok(f64::NAN)
+    } else {
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+fn summary_section(
+    dir: &Path,
+    m: &CompareManifest,
+    rows: &[CompareRow],
+    series: &[SeriesRow],
+    names: &[&str],
+) -> Result<Summary> {
+    let focal = &m.focal_exporter;
+    let [from, to] = m.window;
+    let mut effects: Vec<&CompareRow> = rows
+        .iter()
+        .filter(|r| &r.exporter == focal && r.scenario != m.baseline)
+        .collect();
+    effects.sort_by(|a, b| b.delta_mean.total_cmp(&a.delta_mean));
+    // The regime: focal utilisation and realised delivery time over the window.
+    let window_mean = |scenario: &str, metric: &str| -> f64 {
+        let v: Vec<f64> = series
+            .iter()
+            .filter(|r| {
+                r.scenario == scenario
+                    && &r.exporter == focal
+                    && r.metric == metric
+                    && r.year >= from
+                    && r.year <= to
+                    && r.mean.is_finite()
+            })
+            .map(|r| r.mean)
+            .collect();
+        if v.is_empty() {
+            f64::NAN
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
+    let whiskers: Vec<Whisker> = effects
+        .iter()
+        .map(|r| Whisker {
+            label: r.scenario.clone(),
+            mean: 100.0 * r.delta_mean,
+            lo: 100.0 * r.delta_lo,
+            hi: 100.0 * r.delta_hi,
+        })
+        .collect();
+    let svg = charts::dot_whisker(
+        &format!("Change in {focal}'s share of deliveries {from}-{to}, by scenario"),
+        "percentage points against the baseline (95% interval)",
+        &whiskers,
+    )?;
+    let mut table = String::from(
+        "<table>\n<tr><th>scenario</th><th>vs baseline (pp)</th><th>lo</th><th>hi</th><th>focal utilisation %</th><th>realised delivery (months)</th></tr>\n",
+    );
+    for name in
+        std::iter::once(m.baseline.as_str()).chain(effects.iter().map(|r| r.scenario.as_str()))
+    {
+        let r = rows
+            .iter()
+            .find(|r| r.scenario == name && &r.exporter == focal);
+        let (d, lo, hi) = r
+            .map(|r| (r.delta_mean, r.delta_lo, r.delta_hi))
+            .unwrap_or((f64::NAN, f64::NAN, f64::NAN));
+        let util = window_mean(name, "utilisation");
+        let wait = window_mean(name, "realised_wait_months_12m");
+        let _ = writeln!(
+            table,
+            "<tr><td>{}</td>{}{}{}{}{}</tr>",
+            esc(name),
+            cell(d, format!("{:+.2}", 100.0 * d)),
+            cell(lo, format!("{:+.2}", 100.0 * lo)),
+            cell(hi, format!("{:+.2}", 100.0 * hi)),
+            cell(util, pct(util)),
+            cell(wait, format!("{wait:.1}")),
+        );
+    }
+    table.push_str("</table>\n");
+    let mut figures = vec![Figure {
+        id: "summary-effects".into(),
+        svg,
+        table,
+        note: format!(
+            "Each policy scenario's difference from {} in {focal}'s share of foreign deliveries {from}-{to}: mean of paired differences over {} replicates with common seeds, and its 95% interval; filled where the interval excludes zero. The table gives the regime the result holds in: {focal}'s mean utilisation and realised delivery time over the window.",
+            m.baseline, m.replicates
+        ),
+    }];
+    // The sentences.
+    let mut text = String::from("<section id=\"answer\">\n");
+    if let Some(top) = effects.first() {
+        let _ = writeln!(
+            text,
+            "<p>The largest effect on {}'s share of deliveries {from}-{to} is <b>{}</b>: {:+.2} points [{:+.2}, {:+.2}] against {}.</p>",
+            esc(focal),
+            esc(&top.scenario),
+            100.0 * top.delta_mean,
+            100.0 * top.delta_lo,
+            100.0 * top.delta_hi,
+            esc(&m.baseline)
+        );
+    }
+    let null: Vec<&str> = effects
+        .iter()
+        .filter(|r| !(r.delta_lo > 0.0 || r.delta_hi < 0.0))
+        .map(|r| r.scenario.as_str())
+        .collect();
+    if null.is_empty() {
+        text.push_str("<p>Every scenario's interval excludes zero.</p>\n");
+    } else {
+        let _ = writeln!(
+            text,
+            "<p>Intervals that include zero (no effect distinguishable from noise at {} replicates): {}.</p>",
+            m.replicates,
+            esc(&null.join(", "))
+        );
+    }
+    // Do the levers add up? The scenario that changes the most settings,
+    // against the sum of the scenarios whose changes are all among its own.
+    let changed = |n: &str| -> Vec<&str> {
+        m.scenarios
+            .iter()
+            .find(|s| s.name == n)
+            .map(|s| s.differs.iter().map(|d| d.0.as_str()).collect())
+            .unwrap_or_default()
+    };
+    let combined = names[1..].iter().max_by_key(|n| changed(n).len()).copied();
+    if let Some(c) = combined {
+        let own = changed(c);
+        let parts: Vec<&str> = names[1..]
+            .iter()
+            .copied()
+            .filter(|n| {
+                *n != c && !changed(n).is_empty() && changed(n).iter().all(|f| own.contains(f))
+            })
+            .collect();
+        let delta = |n: &str| {
+            rows.iter()
+                .find(|r| r.scenario == n && &r.exporter == focal)
+                .map(|r| r.delta_mean)
+                .unwrap_or(f64::NAN)
+        };
+        if parts.len() >= 2 {
+            let sum: f64 = parts.iter().map(|p| delta(p)).sum();
+            let whole = delta(c);
+            let verdict = if (whole - sum).abs() < 0.1 * sum.abs().max(1e-3) {
+                "the levers add up"
+            } else if whole < sum {
+                "the levers overlap: together they do less than the sum of their parts"
+            } else {
+                "the levers reinforce each other: together they do more than the sum of their parts"
+            };
+            let _ = writeln!(
+                text,
+                "<p>The combined scenario <b>{}</b> moves the share by {:+.2} points; its parts ({}) add up to {:+.2}: {verdict}.</p>",
+                esc(c),
+                100.0 * whole,
+                esc(&parts.join(", ")),
+                100.0 * sum
+            );
+        }
+    }
+    text.push_str("</section>\n");
+    // Attribution and lags, from folders that have them.
+    let attribution = dir.join("attribution.csv");
+    if attribution.is_file() {
+        let att: Vec<AttributionRow> = data::read_csv(&attribution)?;
+        let regional: Vec<&AttributionRow> =
+            att.iter().filter(|r| r.dimension == "region").collect();
+        let whiskers: Vec<Whisker> = regional
+            .iter()
+            .map(|r| Whisker {
+                label: format!("{}: {}", r.scenario, r.part),
+                mean: r.delta_share_pp,
+                lo: r.delta_share_pp_lo,
+                hi: r.delta_share_pp_hi,
+            })
+            .collect();
+        let svg = charts::dot_whisker(
+            &format!("Where {focal}'s change in share comes from, by importing region"),
+            "percentage points of world share (95% interval)",
+            &whiskers,
+        )?;
+        let mut table = String::from(
+            "<table>\n<tr><th>scenario</th><th>by</th><th>part</th><th>change (TIV)</th><th>change (pp)</th><th>lo</th><th>hi</th></tr>\n",
+        );
+        for r in &att {
+            let _ = writeln!(
+                table,
+                "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}{}{}</tr>",
+                esc(&r.scenario),
+                esc(&r.dimension),
+                esc(&r.part),
+                cell(r.delta_tiv, format!("{:+.0}", r.delta_tiv)),
+                cell(r.delta_share_pp, format!("{:+.2}", r.delta_share_pp)),
+                cell(r.delta_share_pp_lo, format!("{:+.2}", r.delta_share_pp_lo)),
+                cell(r.delta_share_pp_hi, format!("{:+.2}", r.delta_share_pp_hi)),
+            );
+        }
+        table.push_str("</table>\n");
+        figures.push(Figure {
+            id: "attribution-region".into(),
+            svg,
+            table,
+            note: format!("The change from {} in {focal}'s foreign deliveries {from}-{to}, split by importing region (chart) and by region and category (table), in points of world share; the parts add up to the change in the chart above (attribution.csv).", m.baseline),
+        });
+    }
+    let lags = dir.join("lags.csv");
+    if lags.is_file() {
+        let lag: Vec<LagRow> = data::read_csv(&lags)?;
+        let mine: Vec<&LagRow> = lag.iter().filter(|r| &r.exporter == focal).collect();
+        let whiskers: Vec<Whisker> = mine
+            .iter()
+            .filter(|r| r.to_last_delivery_months.is_finite())
+            .map(|r| Whisker {
+                label: r.scenario.clone(),
+                mean: r.to_last_delivery_months,
+                lo: r.to_last_lo,
+                hi: r.to_last_hi,
+            })
+            .collect();
+        let svg = charts::dot_whisker(
+            &format!("{focal}: months from order to last delivery (TIV-weighted median)"),
+            "months (95% interval over replicates)",
+            &whiskers,
+        )?;
+        let mut table = String::from(
+            "<table>\n<tr><th>scenario</th><th>exporter</th><th>to first delivery (months)</th><th>to last delivery (months)</th></tr>\n",
+        );
+        for r in lag
+            .iter()
+            .filter(|r| r.to_first_delivery_months.is_finite())
+        {
+            let _ = writeln!(
+                table,
+                "<tr><td>{}</td><td>{}</td>{}{}</tr>",
+                esc(&r.scenario),
+                esc(&r.exporter),
+                cell(
+                    r.to_first_delivery_months,
+                    format!("{:.1}", r.to_first_delivery_months)
+                ),
+                cell(
+                    r.to_last_delivery_months,
+                    format!("{:.1}", r.to_last_delivery_months)
+                ),
+            );
+        }
+        table.push_str("</table>\n");
+        figures.push(Figure {
+            id: "lags-focal".into(),
+            svg,
+            table,
+            note: format!("TIV-weighted median months from order to first and to last delivery, over orders placed {from}-{to} and delivered by the end of the run; mean over replicates (lags.csv)."),
+        });
+    }
+    Ok(Summary { text, figures })
 }

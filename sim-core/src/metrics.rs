@@ -79,6 +79,11 @@ pub struct Recorder {
     pub regions: Vec<String>,
     /// `region_rows[t * r + k]`: foreign deliveries received by region k.
     region_rows: Vec<f64>,
+    pub categories: Vec<String>,
+    /// `by_region_rows[(t * n + e) * r + k]`: exporter e's foreign
+    /// deliveries to region k; `by_category_rows` likewise by category.
+    by_region_rows: Vec<f64>,
+    by_category_rows: Vec<f64>,
     /// Foreign deliveries of the last 60 months, per exporter.
     trailing: VecDeque<Vec<f64>>,
     window_sum: Vec<f64>,
@@ -100,6 +105,16 @@ impl Recorder {
             rows: Vec::with_capacity(n * cfg.months.max(0) as usize),
             regions: cfg.regions.clone(),
             region_rows: Vec::with_capacity(cfg.regions.len() * cfg.months.max(0) as usize),
+            categories: cfg
+                .scenario
+                .categories
+                .iter()
+                .map(|c| c.name.clone())
+                .collect(),
+            by_region_rows: Vec::with_capacity(n * cfg.regions.len() * cfg.months.max(0) as usize),
+            by_category_rows: Vec::with_capacity(
+                n * cfg.categories.len() * cfg.months.max(0) as usize,
+            ),
             trailing: VecDeque::with_capacity(SHARE_WINDOW_MONTHS + 1),
             window_sum: vec![0.0; n],
         }
@@ -111,7 +126,14 @@ impl Recorder {
         t >= -(SHARE_WINDOW_MONTHS as i32)
     }
 
-    pub(crate) fn push(&mut self, t: i32, rows: &mut [ExporterMonth], regions: &[f64]) {
+    pub(crate) fn push(
+        &mut self,
+        t: i32,
+        rows: &mut [ExporterMonth],
+        regions: &[f64],
+        by_region: &[f64],
+        by_category: &[f64],
+    ) {
         if !self.keeps(t) {
             return;
         }
@@ -141,6 +163,42 @@ impl Recorder {
         }
         self.rows.extend_from_slice(rows);
         self.region_rows.extend_from_slice(regions);
+        self.by_region_rows.extend_from_slice(by_region);
+        self.by_category_rows.extend_from_slice(by_category);
+    }
+
+    /// Exporter `e`'s foreign deliveries over months [from, to), by region
+    /// (in `regions` order).
+    pub fn exporter_by_region(&self, e: usize, from: usize, to: usize) -> Vec<f64> {
+        self.exporter_by(&self.by_region_rows, self.regions.len(), e, from, to)
+    }
+
+    /// Exporter `e`'s foreign deliveries over months [from, to), by category.
+    pub fn exporter_by_category(&self, e: usize, from: usize, to: usize) -> Vec<f64> {
+        self.exporter_by(&self.by_category_rows, self.categories.len(), e, from, to)
+    }
+
+    fn exporter_by(&self, rows: &[f64], k: usize, e: usize, from: usize, to: usize) -> Vec<f64> {
+        let n = self.exporters.len();
+        let mut out = vec![0.0; k];
+        for t in from..to.min(self.months()) {
+            let at = (t * n + e) * k;
+            for (o, x) in out.iter_mut().zip(&rows[at..at + k]) {
+                *o += x;
+            }
+        }
+        out
+    }
+
+    /// All exporters' foreign deliveries over months [from, to).
+    pub fn world_deliveries(&self, from: usize, to: usize) -> f64 {
+        (from..to.min(self.months()))
+            .map(|t| {
+                (0..self.exporters.len())
+                    .map(|e| self.get(t, e).deliveries_tiv)
+                    .sum::<f64>()
+            })
+            .sum()
     }
 
     /// Foreign deliveries received by region k in month t.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::behaviour::Behaviours;
 use crate::compiled::Compiled;
 use crate::error::RunError;
+use crate::ledger::OrderRecord;
 use crate::metrics::Recorder;
 use crate::world::World;
 
@@ -21,9 +22,31 @@ pub struct Prepared {
 }
 
 pub fn run_one(p: &Prepared, seed: u64) -> Result<Recorder, RunError> {
+    run_one_with(p, seed, false).map(|o| o.recorder)
+}
+
+/// What a run leaves: its metrics, and its order ledger when asked for.
+pub struct RunOutput {
+    pub recorder: Recorder,
+    pub ledger: Option<Vec<OrderRecord>>,
+}
+
+fn finish(w: World) -> RunOutput {
+    let ledger = w.ledger();
+    RunOutput {
+        recorder: w.into_recorder(),
+        ledger,
+    }
+}
+
+/// One run, keeping the order ledger if `ledger`.
+pub fn run_one_with(p: &Prepared, seed: u64, ledger: bool) -> Result<RunOutput, RunError> {
     let mut w = World::new(Arc::clone(&p.cfg), p.behaviours.clone(), seed)?;
+    if ledger {
+        w.keep_ledger();
+    }
     w.run()?;
-    Ok(w.into_recorder())
+    Ok(finish(w))
 }
 
 /// Whether two scenarios share their history up to the policy start.
@@ -34,11 +57,23 @@ pub fn forkable(a: &Compiled, b: &Compiled) -> bool {
 /// Runs every scenario of a forkable group with one seed, simulating the
 /// shared prefix once. Results are in the order of `group`.
 pub fn run_group(group: &[&Prepared], seed: u64) -> Vec<Result<Recorder, RunError>> {
+    run_group_with(group, seed, false)
+        .into_iter()
+        .map(|r| r.map(|o| o.recorder))
+        .collect()
+}
+
+/// As [`run_group`], keeping each run's order ledger if `ledger`.
+pub fn run_group_with(
+    group: &[&Prepared],
+    seed: u64,
+    ledger: bool,
+) -> Vec<Result<RunOutput, RunError>> {
     let Some(first) = group.first() else {
         return Vec::new();
     };
     if group.len() == 1 {
-        return vec![run_one(first, seed)];
+        return vec![run_one_with(first, seed, ledger)];
     }
     // The earliest policy start of the group: no member's levers may act
     // before the fork.
@@ -47,8 +82,13 @@ pub fn run_group(group: &[&Prepared], seed: u64) -> Vec<Result<Recorder, RunErro
         .map(|p| p.cfg.scenario.policy.start_month)
         .min()
         .unwrap_or(0);
-    let prefix = World::new(Arc::clone(&first.cfg), first.behaviours.clone(), seed)
-        .and_then(|mut w| w.run_until(fork_at).map(|_| w));
+    let prefix =
+        World::new(Arc::clone(&first.cfg), first.behaviours.clone(), seed).and_then(|mut w| {
+            if ledger {
+                w.keep_ledger();
+            }
+            w.run_until(fork_at).map(|_| w)
+        });
     let prefix = match prefix {
         Ok(w) => w,
         Err(e) => return group.iter().map(|_| Err(e.clone())).collect(),
@@ -58,7 +98,7 @@ pub fn run_group(group: &[&Prepared], seed: u64) -> Vec<Result<Recorder, RunErro
         .map(|p| {
             let mut w = prefix.fork(Arc::clone(&p.cfg))?;
             w.run()?;
-            Ok(w.into_recorder())
+            Ok(finish(w))
         })
         .collect()
 }

@@ -8,9 +8,12 @@
 //! order never depends on scheduling, the result is bit-identical for any
 //! thread count.
 //!
-//! Orders live in one vector indexed by order id; ids grow with placement, so
-//! "placement order" is id order everywhere (approval and entry buckets are
-//! appended in id order and need no sort).
+//! Orders live in one vector of slots; a slot is reused once its order has
+//! ended and nothing refers to it, so a run's memory follows the orders in
+//! flight, not all it ever placed. Placement order is kept where the model
+//! needs it (approval and entry buckets, each ally's open list) by appending
+//! in placement order, never by sorting ids; `Order::seq` numbers orders in
+//! placement order for the ledger.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -24,6 +27,7 @@ use crate::behaviour::{
 };
 use crate::compiled::Compiled;
 use crate::error::RunError;
+use crate::ledger::{OrderRecord, Outcome};
 use crate::metrics::{ExporterMonth, Recorder};
 use crate::rng::{stream, StreamId};
 use crate::scenario::{OwnerKind, Tier};
@@ -66,6 +70,14 @@ pub struct Order {
     pub entry_month: i32,
     /// Its place in its line's queue (see [`Queued::ticket`]).
     ticket: u64,
+    /// Placement order over the run (slots are reused; this is not).
+    pub seq: u64,
+    /// Month of the approval decision (`i32::MIN` before it).
+    pub decided: i32,
+    /// Month of the first delivery (`i32::MIN` before it).
+    pub first_delivery: i32,
+    /// TIV delivered in reported months (kept only with a ledger).
+    pub delivered_reported: f64,
 }
 
 /// An order in its line's foreign queue, with what production and delivery
@@ -129,6 +141,8 @@ struct Shipment {
     month: i32,
     order: u32,
     tiv: f64,
+    /// The order's first output, and its last.
+    first: bool,
     last: bool,
     /// Of the order (unused for domestic output): see [`Queued`].
     pay: f64,
@@ -329,6 +343,14 @@ pub struct World {
     ended_orders: Vec<u32>,
     approvals: MonthBuckets,
     entries: MonthBuckets,
+    /// Orders placed so far: the next order's `seq`.
+    placed_orders: u64,
+    /// Records of ended orders, when the run keeps a ledger.
+    ledger: Option<Vec<OrderRecord>>,
+    /// This month's foreign deliveries by (exporter, region) and by
+    /// (exporter, category), flat: for attributing a share change.
+    by_region_acc: Vec<f64>,
+    by_category_acc: Vec<f64>,
     quotes: Vec<Quote>,
     acc: Vec<MonthAcc>,
     /// Foreign deliveries received this month, by ally region.
@@ -613,6 +635,10 @@ impl World {
             ended_orders: Vec::with_capacity(RESERVE_QUEUE),
             approvals: MonthBuckets::new(),
             entries: MonthBuckets::new(),
+            placed_orders: 0,
+            ledger: None,
+            by_region_acc: vec![0.0; nexp * cfg.regions.len()],
+            by_category_acc: vec![0.0; nexp * cfg.categories.len()],
             quotes: vec![Quote::default(); cfg.lines.len()],
             acc: vec![MonthAcc::default(); nexp],
             region_acc: vec![0.0; cfg.regions.len()],
@@ -648,6 +674,29 @@ impl World {
 
     pub fn recorder(&self) -> &Recorder {
         &self.recorder
+    }
+
+    /// Keep a record of every order from here on (call before running).
+    pub fn keep_ledger(&mut self) {
+        self.ledger.get_or_insert_with(Vec::new);
+    }
+
+    /// The ledger so far, with a record for each order still open, in
+    /// placement order (`None` unless [`World::keep_ledger`] was called).
+    pub fn ledger(&self) -> Option<Vec<OrderRecord>> {
+        let mut out = self.ledger.clone()?;
+        let ended = |s: Status| matches!(s, Status::Done | Status::Cancelled | Status::Denied);
+        // Slots of ended orders keep their ended status until reused.
+        out.extend(self.orders.iter().filter(|o| !ended(o.status)).map(|o| {
+            let outcome = if o.status == Status::AwaitingApproval {
+                Outcome::Open
+            } else {
+                Outcome::Approved
+            };
+            record(o, outcome, None)
+        }));
+        out.sort_unstable_by_key(|r| r.seq);
+        Some(out)
     }
 
     pub fn into_recorder(self) -> Recorder {
@@ -704,6 +753,8 @@ impl World {
             *a = MonthAcc::default();
         }
         self.region_acc.iter_mut().for_each(|x| *x = 0.0);
+        self.by_region_acc.iter_mut().for_each(|x| *x = 0.0);
+        self.by_category_acc.iter_mut().for_each(|x| *x = 0.0);
         self.bring_online(t);
         self.quote(t);
         self.domestic_orders();
@@ -1000,7 +1051,12 @@ impl World {
                     excluded: need.excluded,
                     entry_month: i32::MAX,
                     ticket: 0,
+                    seq: self.placed_orders,
+                    decided: i32::MIN,
+                    first_delivery: i32::MIN,
+                    delivered_reported: 0.0,
                 };
+                self.placed_orders += 1;
                 let id = match self.free_orders.pop() {
                     Some(id) => {
                         self.orders[id as usize] = order;
@@ -1043,6 +1099,7 @@ impl World {
                     self.cfg.exporters[e].deny_base * (1.0 - self.cfg.allies[ally].alignment[e]);
                 let denied = p_deny > 0.0 && self.world_rng.gen::<f64>() < p_deny;
                 let size = o.size;
+                self.orders[id as usize].decided = t;
                 let line = &mut self.lines[li];
                 if denied {
                     let o = &mut self.orders[id as usize];
@@ -1054,6 +1111,9 @@ impl World {
                     line.denied += size;
                     self.acc[e].denials += 1;
                     self.ended_orders.push(id);
+                    if let (true, Some(l)) = (t >= 0, &mut self.ledger) {
+                        l.push(record(o, Outcome::Denied, None));
+                    }
                     self.allies[ally].returned.push(Need {
                         category: o.category,
                         size,
@@ -1161,13 +1221,24 @@ impl World {
                 }
                 self.owners[lp.owner].cash += s.pay * s.tiv;
                 self.region_acc[s.region as usize] += s.tiv;
+                self.by_region_acc[e * cfg.regions.len() + s.region as usize] += s.tiv;
+                self.by_category_acc[e * cfg.categories.len() + lp.category] += s.tiv;
                 let acc = &mut self.acc[e];
                 acc.deliveries_tiv += s.tiv;
                 acc.revenue += s.price_index * s.tiv;
+                if s.first {
+                    self.orders[s.order as usize].first_delivery = t;
+                }
+                if t >= 0 && self.ledger.is_some() {
+                    self.orders[s.order as usize].delivered_reported += s.tiv;
+                }
                 if s.last {
                     let o = &mut self.orders[s.order as usize];
                     o.status = Status::Done;
                     self.ended_orders.push(s.order);
+                    if let (true, Some(l)) = (t >= 0, &mut self.ledger) {
+                        l.push(record(o, Outcome::Approved, Some(t)));
+                    }
                     let realised = (t - o.placed) as f64;
                     acc.completions += 1;
                     acc.quoted_sum += o.quoted_wait;
@@ -1237,6 +1308,9 @@ impl World {
                     // Out of its queue and (below) of the open list; orders
                     // still waiting stay in their bucket until it comes up.
                     self.ended_orders.push(id);
+                }
+                if let (true, Some(l)) = (t >= 0, &mut self.ledger) {
+                    l.push(record(o, Outcome::Cancelled, None));
                 }
                 line.cancelled += o.size;
                 self.acc[e].cancellations += 1;
@@ -1446,7 +1520,13 @@ impl World {
             row.denials = a.denials;
             row.reputation = self.reputation[e];
         }
-        self.recorder.push(t, rows, &self.region_acc);
+        self.recorder.push(
+            t,
+            rows,
+            &self.region_acc,
+            &self.by_region_acc,
+            &self.by_category_acc,
+        );
     }
 
     /// TIV ordered minus produced, cancelled, denied and still open, per
@@ -1472,6 +1552,28 @@ impl World {
                 line.ordered - line.produced - line.cancelled - line.denied - open - domestic_open
             })
             .collect()
+    }
+}
+
+/// The ledger's record of order `o` as it ends (or stands at the end).
+fn record(o: &Order, outcome: Outcome, last_delivery: Option<i32>) -> OrderRecord {
+    let month = |m: i32| (m != i32::MIN && m != i32::MAX).then_some(m);
+    OrderRecord {
+        seq: o.seq,
+        ally: o.ally,
+        line: o.line,
+        category: o.category,
+        priority: o.priority,
+        size: o.size,
+        price_index: o.price_index,
+        placed: o.placed,
+        decided: month(o.decided),
+        outcome,
+        entered: month(o.entry_month),
+        first_delivery: month(o.first_delivery),
+        last_delivery,
+        quoted_wait: o.quoted_wait,
+        delivered_reported: o.delivered_reported,
     }
 }
 
@@ -1618,6 +1720,7 @@ impl Production<'_> {
             pay: q.pay,
             price_index: q.price_index,
             region: q.region,
+            first: starts,
         });
         take
     }
@@ -1630,6 +1733,7 @@ impl Production<'_> {
                 month: self.deliver_at,
                 order: NO_ORDER,
                 tiv: self.domestic,
+                first: false,
                 last: false,
                 pay: 0.0,
                 price_index: 0.0,
