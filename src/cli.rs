@@ -121,6 +121,42 @@ pub enum Command {
         #[arg(long)]
         no_compare: bool,
     },
+    /// Sensitivity indices of a finished sweep with design "saltelli" or
+    /// "morris": Sobol S1/ST (S2), or Morris mu/mu*/sigma, with bootstrap 95%
+    /// intervals, standardized regression coefficients, and the share of
+    /// variance that is replicate noise. Writes sensitivity.csv.
+    Analyze {
+        /// The sweep's output folder.
+        dir: PathBuf,
+        /// A metric column (e.g. share_united_states_2026_2035) or metric name.
+        #[arg(long)]
+        metric: Option<String>,
+        /// Where to write the table (default DIR/sensitivity.csv).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Scenario discovery (PRIM) on a finished sweep: the box of inputs where
+    /// a metric is below (or above) a threshold. Writes discovery.csv
+    /// (the peeling trajectory) and discovery.json (the chosen box).
+    Discover {
+        dir: PathBuf,
+        #[arg(long)]
+        metric: String,
+        #[arg(long, conflicts_with = "above", required_unless_present = "above")]
+        below: Option<f64>,
+        #[arg(long)]
+        above: Option<f64>,
+        /// Use each design row's difference between the second lever
+        /// combination and the first (e.g. a policy against the status quo).
+        #[arg(long)]
+        delta: bool,
+        /// The density a chosen box must reach.
+        #[arg(long, default_value_t = 0.8)]
+        density: f64,
+        /// Folder for discovery.csv and discovery.json (default DIR).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Write a synthetic world: the scenario K times over (allies copied with
     /// their own streams, capacities and domestic demand times K), and/or
     /// M times the suppliers.

@@ -127,6 +127,16 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             Some(k) => bench_scale(&scenario, runs, k, suppliers),
             None => bench(&scenario, runs, &plugins, !no_compare),
         },
+        Command::Analyze { dir, metric, out } => analyze(&dir, metric.as_deref(), out),
+        Command::Discover {
+            dir,
+            metric,
+            below,
+            above,
+            delta,
+            density,
+            out,
+        } => discover(&dir, metric, below, above, delta, density, out),
         Command::Synth {
             scenario,
             scale,
@@ -501,6 +511,163 @@ fn bench(arg: &str, runs: u32, plugins: &[String], with_compare: bool) -> Result
             ts[2]
         );
     }
+    Ok(())
+}
+
+fn analyze(dir: &Path, metric: Option<&str>, out: Option<std::path::PathBuf>) -> Result<()> {
+    use dibsim_experiments::sensitivity;
+    let t0 = Instant::now();
+    let rows = sensitivity::analyze(dir, metric)?;
+    let out = out.unwrap_or_else(|| dir.join("sensitivity.csv"));
+    output::write_atomic(&out, sensitivity::sensitivity_csv(&rows).as_bytes())?;
+    // The ranking: by ST (Sobol) or mu* (Morris), per metric and group.
+    let main = |i: &str| i == "ST" || i == "mu_star";
+    let mut keys: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r.metric.clone(), r.group.clone()))
+        .collect();
+    keys.dedup();
+    for (m, g) in keys {
+        let mut ranked: Vec<&sensitivity::SensitivityRow> = rows
+            .iter()
+            .filter(|r| r.metric == m && r.group == g && main(&r.index))
+            .collect();
+        ranked.sort_by(|a, b| b.value.total_cmp(&a.value));
+        let noise = rows
+            .iter()
+            .find(|r| r.metric == m && r.group == g && r.index == "share_of_mean_variance")
+            .map(|r| {
+                format!(
+                    "; replicate noise: {:.1}% of the variance of the point means",
+                    100.0 * r.value
+                )
+            })
+            .unwrap_or_default();
+        println!("{m} [{g}]{noise}");
+        let table: Vec<Vec<String>> = ranked
+            .iter()
+            .map(|r| {
+                vec![
+                    r.parameter.clone(),
+                    r.index.clone(),
+                    format!("{:.3}", r.value),
+                    format!("[{:.3}, {:.3}]", r.lo, r.hi),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            output::table(
+                &[
+                    "parameter".into(),
+                    "index".into(),
+                    "value".into(),
+                    "95% CI".into()
+                ],
+                &table
+            )
+        );
+    }
+    eprintln!(
+        "wrote {} ({} rows) in {:.2} s",
+        out.display(),
+        rows.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn discover(
+    dir: &Path,
+    metric: String,
+    below: Option<f64>,
+    above: Option<f64>,
+    delta: bool,
+    density: f64,
+    out: Option<std::path::PathBuf>,
+) -> Result<()> {
+    use dibsim_experiments::sensitivity::{discover, DiscoverSpec};
+    let (below, threshold) = match (below, above) {
+        (Some(x), None) => (true, x),
+        (None, Some(x)) => (false, x),
+        _ => bail!("give one of --below X or --above X"),
+    };
+    if !(0.0..=1.0).contains(&density) {
+        bail!("--density {density}: must be between 0 and 1");
+    }
+    let d = discover(
+        dir,
+        &DiscoverSpec {
+            metric,
+            below,
+            threshold,
+            delta,
+            density,
+        },
+    )?;
+    let out = out.unwrap_or_else(|| dir.to_path_buf());
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    output::write_atomic(&out.join("discovery.csv"), d.trajectory_csv().as_bytes())?;
+    output::write_atomic(
+        &out.join("discovery.json"),
+        serde_json::to_string_pretty(&d.json())?.as_bytes(),
+    )?;
+    println!(
+        "{} {} {}{}: {} of {} points are cases of interest",
+        d.spec.metric,
+        if below { "below" } else { "above" },
+        threshold,
+        if delta {
+            " (difference between lever groups)"
+        } else {
+            ""
+        },
+        d.cases,
+        d.points
+    );
+    let rows: Vec<Vec<String>> = d
+        .result
+        .trajectory
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            vec![
+                format!("{i}{}", if i == d.result.chosen { " *" } else { "" }),
+                format!("{:.3}", b.coverage),
+                format!("{:.3}", b.density),
+                format!("{:.3}", b.mass),
+                b.restricted.len().to_string(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        output::table(
+            &[
+                "box".into(),
+                "coverage".into(),
+                "density".into(),
+                "mass".into(),
+                "restricted".into()
+            ],
+            &rows
+        )
+    );
+    let b = d.chosen();
+    println!(
+        "chosen box {} (pasted): coverage {:.3}, density {:.3}, mass {:.3}",
+        d.result.chosen, b.coverage, b.density, b.mass
+    );
+    for &k in &b.restricted {
+        println!(
+            "  {} in [{:.4}, {:.4}]",
+            d.inputs[k], b.limits[k].0, b.limits[k].1
+        );
+    }
+    eprintln!(
+        "wrote discovery.csv and discovery.json in {}",
+        out.display()
+    );
     Ok(())
 }
 

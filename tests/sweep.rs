@@ -457,6 +457,20 @@ fn bad_sweep_files_are_refused_with_the_problem_named() {
         ("bad_window", &["window [2030, 2050] is outside"]),
         ("bad_sobol_samples", &["at most 65536 samples"]),
         ("bad_linebreak", &["`description`", "line break"]),
+        (
+            "bad_uncertain_reason",
+            &["model.cancel_prob", "`reason` must say why"],
+        ),
+        (
+            "bad_uncertain_design",
+            &["[[uncertain]]", "\"saltelli\" or \"morris\""],
+        ),
+        (
+            "bad_loguniform",
+            &["model.cancel_prob", "loguniform needs positive bounds"],
+        ),
+        ("bad_variants_axes", &["`variants`", "cannot be combined"]),
+        ("bad_saltelli_samples", &["needs `samples`"]),
     ];
     for (name, needles) in cases {
         let file = format!("tests/fixtures/sweeps/{name}.toml");

@@ -7,6 +7,7 @@
 //! front ends pass plain settings in and display what comes back, so that
 //! the CLI and Python give bit-identical results for the same seed.
 
+pub mod analysis;
 pub mod calibrate;
 pub mod compare;
 pub mod compare_files;
@@ -15,6 +16,7 @@ pub mod loader;
 pub mod output;
 pub mod plugins;
 pub mod run;
+pub mod sensitivity;
 pub mod sweep;
 pub mod synth;
 

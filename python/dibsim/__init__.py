@@ -37,6 +37,9 @@ __all__ = [
     "sweep",
     "validate",
     "scenarios",
+    "analyze",
+    "discover",
+    "prim",
     "RunResult",
     "SweepResult",
     "DibsimError",
@@ -224,8 +227,12 @@ class SweepResult:
         self.failed = failed
         self.already_complete = already_complete
         path = out / runs_file
-        self.runs = pl.read_parquet(path) if runs_file.endswith(".parquet") else pl.read_csv(path)
-        self.points = pl.read_csv(out / "points.csv")
+        # Every row read before choosing a column's type: a float axis may
+        # print its first values as whole numbers (1, then 0.5).
+        self.runs = (
+            pl.read_parquet(path) if runs_file.endswith(".parquet") else pl.read_csv(path, infer_schema_length=None)
+        )
+        self.points = pl.read_csv(out / "points.csv", infer_schema_length=None)
 
     def to_pandas(self):
         return self.runs.to_pandas()
@@ -303,3 +310,57 @@ def validate(
 def scenarios() -> Dict[str, str]:
     """The bundled scenarios: name -> description."""
     return dict(_native.scenarios())
+
+
+def analyze(dir: PathLike, metric: Optional[str] = None, write: bool = True) -> pl.DataFrame:
+    """Sensitivity indices of a finished sweep with design "saltelli" or
+    "morris" (``dibsim analyze``): one row per metric, group, parameter and
+    index (S1, ST, S2 or mu, mu_star, sigma; src; the replicate-noise
+    shares), with bootstrap 95% intervals. With ``write``, also writes
+    ``sensitivity.csv`` in the folder."""
+    rows = _native.analyze(os.fspath(dir), metric, bool(write))
+    return pl.DataFrame(
+        rows,
+        schema=["metric", "group", "parameter", "index", "value", "lo", "hi"],
+        orient="row",
+    )
+
+
+def discover(
+    dir: PathLike,
+    metric: str,
+    below: Optional[float] = None,
+    above: Optional[float] = None,
+    delta: bool = False,
+    density: float = 0.8,
+    write: bool = True,
+) -> Dict[str, Any]:
+    """Scenario discovery (PRIM) on a finished sweep (``dibsim discover``):
+    the box of inputs where ``metric`` is below (or above) a threshold; with
+    ``delta``, of each design row's difference between the second scenario
+    (or lever value) and the first. Returns discovery.json's content with
+    the peeling trajectory. The chosen box is the last of the trajectory
+    whose density reaches ``density`` (as the EMA Workbench's ``find_box``
+    leaves it), then pasted."""
+    if (below is None) == (above is None):
+        raise ValueError("give one of below= or above=")
+    threshold = below if below is not None else above
+    text = _native.discover(
+        os.fspath(dir), metric, below is not None, float(threshold), bool(delta), float(density), bool(write)
+    )
+    return json.loads(text)
+
+
+def prim(x: Any, y: Any, threshold: float = 0.8) -> Dict[str, Any]:
+    """PRIM (Friedman and Fisher 1999) on any data: ``x`` rows of inputs (a
+    2-D array, list of lists or DataFrame), ``y`` the cases of interest
+    (booleans). Returns the peeling trajectory, the index of the chosen box
+    (the last whose density reaches ``threshold``, as the EMA Workbench's
+    ``find_box`` leaves it) and that box after pasting (``pasted``)."""
+    if hasattr(x, "to_numpy"):
+        x = x.to_numpy()
+    if hasattr(y, "to_numpy"):
+        y = y.to_numpy()
+    rows = [[float(v) for v in row] for row in x]
+    cases = [bool(v) for v in y]
+    return json.loads(_native.prim(rows, cases, float(threshold)))

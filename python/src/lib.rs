@@ -561,6 +561,118 @@ fn sweep_toml(json: &str) -> PyResult<String> {
     })
 }
 
+/// `dibsim analyze`: every index of a finished sensitivity sweep, as
+/// (metric, group, parameter, index, value, lo, hi) rows; with `write`, also
+/// DIR/sensitivity.csv.
+#[pyfunction]
+#[pyo3(signature = (dir, metric, write))]
+#[allow(clippy::type_complexity)]
+fn analyze(
+    py: Python<'_>,
+    dir: PathBuf,
+    metric: Option<String>,
+    write: bool,
+) -> PyResult<Vec<(String, String, String, String, f64, f64, f64)>> {
+    use dibsim_experiments::sensitivity;
+    let rows = py
+        .detach(|| -> anyhow::Result<_> {
+            let rows = sensitivity::analyze(&dir, metric.as_deref())?;
+            if write {
+                dibsim_experiments::output::write_atomic(
+                    &dir.join("sensitivity.csv"),
+                    sensitivity::sensitivity_csv(&rows).as_bytes(),
+                )?;
+            }
+            Ok(rows)
+        })
+        .map_err(|e| to_py(e, ErrorKind::Sweep))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.metric, r.group, r.parameter, r.index, r.value, r.lo, r.hi))
+        .collect())
+}
+
+/// `dibsim discover`: PRIM on a finished sweep; discovery.json's content as
+/// JSON text (and, with `write`, discovery.csv and discovery.json in DIR).
+#[pyfunction]
+#[pyo3(signature = (dir, metric, below, threshold, delta, density, write))]
+#[allow(clippy::too_many_arguments)]
+fn discover(
+    py: Python<'_>,
+    dir: PathBuf,
+    metric: String,
+    below: bool,
+    threshold: f64,
+    delta: bool,
+    density: f64,
+    write: bool,
+) -> PyResult<String> {
+    use dibsim_experiments::sensitivity::{self, DiscoverSpec};
+    py.detach(|| -> anyhow::Result<String> {
+        let d = sensitivity::discover(
+            &dir,
+            &DiscoverSpec {
+                metric,
+                below,
+                threshold,
+                delta,
+                density,
+            },
+        )?;
+        let mut j = d.json();
+        j["trajectory"] = serde_json::json!(d
+            .result
+            .trajectory
+            .iter()
+            .map(|b| serde_json::json!({"coverage": b.coverage, "density": b.density, "mass": b.mass}))
+            .collect::<Vec<_>>());
+        if write {
+            dibsim_experiments::output::write_atomic(
+                &dir.join("discovery.csv"),
+                d.trajectory_csv().as_bytes(),
+            )?;
+            dibsim_experiments::output::write_atomic(
+                &dir.join("discovery.json"),
+                serde_json::to_string_pretty(&d.json())?.as_bytes(),
+            )?;
+        }
+        Ok(j.to_string())
+    })
+    .map_err(|e| to_py(e, ErrorKind::Sweep))
+}
+
+/// PRIM on any data: rows of inputs and the cases of interest. The
+/// trajectory (coverage, density, mass, limits, restricted) and the chosen
+/// box, as JSON text.
+#[pyfunction]
+#[pyo3(signature = (x, y, threshold))]
+fn prim(x: Vec<Vec<f64>>, y: Vec<bool>, threshold: f64) -> PyResult<String> {
+    let r = dibsim_experiments::analysis::prim::prim(&x, &y, threshold)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    let boxes: Vec<serde_json::Value> = r
+        .trajectory
+        .iter()
+        .map(|b| {
+            serde_json::json!({
+                "coverage": b.coverage,
+                "density": b.density,
+                "mass": b.mass,
+                "limits": b.limits.iter().map(|l| [l.0, l.1]).collect::<Vec<_>>(),
+                "restricted": b.restricted,
+            })
+        })
+        .collect();
+    let p = &r.pasted;
+    let pasted = serde_json::json!({
+        "coverage": p.coverage,
+        "density": p.density,
+        "mass": p.mass,
+        "limits": p.limits.iter().map(|l| [l.0, l.1]).collect::<Vec<_>>(),
+        "restricted": p.restricted,
+    });
+    Ok(serde_json::json!({"trajectory": boxes, "chosen": r.chosen, "pasted": pasted}).to_string())
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -586,5 +698,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(sweep_toml, m)?)?;
     m.add_function(wrap_pyfunction!(sweep_default_out, m)?)?;
+    m.add_function(wrap_pyfunction!(analyze, m)?)?;
+    m.add_function(wrap_pyfunction!(discover, m)?)?;
+    m.add_function(wrap_pyfunction!(prim, m)?)?;
     Ok(())
 }

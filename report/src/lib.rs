@@ -141,6 +141,8 @@ fn page(title: &str, header: &str, figures: &[Figure], footer: &str) -> String {
                 "summary" => "The answer: what each lever did",
                 "attribution" => "Where the change comes from",
                 "lags" => "From order to delivery",
+                "sensitivity" => "Which uncertain inputs matter",
+                "discovery" => "Where the outcome holds (scenario discovery)",
                 _ => "Charts",
             };
             let _ = writeln!(s, "<h2 id=\"{sec}\">{heading}</h2>");
@@ -580,6 +582,26 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
             .unwrap_or(f64::NAN)
     };
     let axes: Vec<String> = m.axes.iter().map(|a| a.path.clone()).collect();
+    let mut figures = Vec::new();
+    // A sensitivity sweep: its indices and any discovery, not its points.
+    if m.design.is_some() {
+        if !dir.join("sensitivity.csv").is_file() {
+            bail!(
+                "{} is a sensitivity sweep without sensitivity.csv: run `dibsim analyze {}` first",
+                dir.display(),
+                dir.display()
+            );
+        }
+        figures.extend(sensitivity_figures(dir)?);
+        figures.extend(discovery_figures(dir)?);
+        let h = sweep_settings(&m);
+        return Ok((
+            format!("dibsim sweep: {} (sensitivity)", m.name),
+            h,
+            figures,
+            String::new(),
+        ));
+    }
     let shares: Vec<&sweep::spec::MetricColumn> =
         m.metrics.iter().filter(|c| c.metric == "share").collect();
     if shares.is_empty() {
@@ -588,7 +610,6 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
             dir.display()
         );
     }
-    let mut figures = Vec::new();
     for (k, sc) in shares.iter().enumerate() {
         let (mi, lo, hi) = (
             col(&format!("{}_mean", sc.name)),
@@ -738,12 +759,255 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
         ("fingerprint".into(), m.fingerprint.clone()),
         ("reproduce".into(), format!("dibsim sweep {}", m.sweep_file)),
     ]);
+    figures.extend(discovery_figures(dir)?);
     Ok((
         format!("dibsim sweep: {}", m.name),
         h,
         figures,
         String::new(),
     ))
+}
+
+/// The settings block of a sweep report.
+fn sweep_settings(m: &sweep::Manifest) -> String {
+    let mut rows = vec![
+        ("dibsim version".to_string(), m.dibsim_version.clone()),
+        (
+            "model version".into(),
+            format!("dibsim model {} (docs/model.md)", m.model_version),
+        ),
+        ("sweep".into(), m.name.clone()),
+        ("sweep file".into(), m.sweep_file.clone()),
+        ("base scenario".into(), m.base.clone()),
+        (
+            "points x replicates".into(),
+            format!("{} x {} = {} runs", m.points, m.replicates, m.runs),
+        ),
+        ("seed".into(), m.seed.to_string()),
+        ("fingerprint".into(), m.fingerprint.clone()),
+        ("reproduce".into(), format!("dibsim sweep {}", m.sweep_file)),
+    ];
+    if let Some(d) = &m.design {
+        rows.push((
+            "design".into(),
+            format!(
+                "{} ({} {}{}), {} row(s) x {} group(s)",
+                d.kind,
+                d.samples,
+                if d.kind == "saltelli" {
+                    "base samples"
+                } else {
+                    "trajectories"
+                },
+                if d.second_order { ", second order" } else { "" },
+                d.rows,
+                d.groups
+            ),
+        ));
+        for u in &d.uncertain {
+            rows.push((
+                format!("uncertain: {}", u.path),
+                format!(
+                    "{:?} on [{}, {}]: {}",
+                    u.distribution, u.bounds[0], u.bounds[1], u.reason
+                )
+                .to_lowercase(),
+            ));
+        }
+    }
+    settings_table(&rows)
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct SensitivityRow {
+    metric: String,
+    group: String,
+    parameter: String,
+    index: String,
+    #[serde(deserialize_with = "nan_if_empty")]
+    value: f64,
+    #[serde(deserialize_with = "nan_if_empty")]
+    lo: f64,
+    #[serde(deserialize_with = "nan_if_empty")]
+    hi: f64,
+}
+
+/// One chart per metric and group: S1 and ST (or mu*) with intervals, the
+/// parameters ranked by ST (or mu*), and the table of every index under it.
+fn sensitivity_figures(dir: &Path) -> Result<Vec<Figure>> {
+    let rows: Vec<SensitivityRow> = data::read_csv(&dir.join("sensitivity.csv"))?;
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for r in &rows {
+        let k = (r.metric.clone(), r.group.clone());
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    let mut figures = Vec::new();
+    for (n, (metric, group)) in keys.iter().enumerate() {
+        let these: Vec<&SensitivityRow> = rows
+            .iter()
+            .filter(|r| &r.metric == metric && &r.group == group)
+            .collect();
+        let main = if these.iter().any(|r| r.index == "ST") {
+            "ST"
+        } else {
+            "mu_star"
+        };
+        let side = if main == "ST" { Some("S1") } else { None };
+        let mut ranked: Vec<&&SensitivityRow> = these.iter().filter(|r| r.index == main).collect();
+        ranked.sort_by(|a, b| b.value.total_cmp(&a.value));
+        let mut whiskers = Vec::new();
+        for r in &ranked {
+            whiskers.push(Whisker {
+                label: format!("{} ({main})", r.parameter),
+                mean: r.value,
+                lo: r.lo,
+                hi: r.hi,
+            });
+            if let Some(side) = side {
+                if let Some(s1) = these
+                    .iter()
+                    .find(|x| x.index == side && x.parameter == r.parameter)
+                {
+                    whiskers.push(Whisker {
+                        label: format!("{} ({side})", s1.parameter),
+                        mean: s1.value,
+                        lo: s1.lo,
+                        hi: s1.hi,
+                    });
+                }
+            }
+        }
+        let svg = charts::dot_whisker(
+            &format!("{metric}: {group}"),
+            if main == "ST" {
+                "Sobol index (total ST, first-order S1), 95% bootstrap interval"
+            } else {
+                "Morris mu* (mean absolute elementary effect), 95% bootstrap interval"
+            },
+            &whiskers,
+        )?;
+        let mut table = String::from(
+            "<table>\n<tr><th>parameter</th><th>index</th><th>value</th><th>lo</th><th>hi</th></tr>\n",
+        );
+        for r in &these {
+            let _ = writeln!(
+                table,
+                "<tr><td>{}</td><td>{}</td>{}{}{}</tr>",
+                esc(&r.parameter),
+                esc(&r.index),
+                cell(r.value, format!("{:.3}", r.value)),
+                cell(r.lo, format!("{:.3}", r.lo)),
+                cell(r.hi, format!("{:.3}", r.hi)),
+            );
+        }
+        table.push_str("</table>\n");
+        let noise = these
+            .iter()
+            .find(|r| r.index == "share_of_mean_variance")
+            .map(|r| {
+                format!(
+                    " Replicate noise is {:.1}% of the variance of the point means.",
+                    100.0 * r.value
+                )
+            })
+            .unwrap_or_default();
+        figures.push(Figure {
+            id: format!("sensitivity-{n}"),
+            svg,
+            table,
+            note: format!("Which uncertain inputs drive {metric} ({group}): indices on the replicate mean of each design point (sensitivity.csv).{noise}"),
+        });
+    }
+    Ok(figures)
+}
+
+/// The PRIM trajectory and the chosen box, where `dibsim discover` ran.
+fn discovery_figures(dir: &Path) -> Result<Vec<Figure>> {
+    let (json_path, csv_path) = (dir.join("discovery.json"), dir.join("discovery.csv"));
+    if !json_path.is_file() || !csv_path.is_file() {
+        return Ok(Vec::new());
+    }
+    let j: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&json_path)
+            .with_context(|| format!("cannot read {}", json_path.display()))?,
+    )
+    .with_context(|| format!("{} is not valid JSON", json_path.display()))?;
+    #[derive(serde::Deserialize)]
+    struct Step {
+        #[serde(rename = "box")]
+        index: usize,
+        coverage: f64,
+        density: f64,
+        mass: f64,
+        restricted: String,
+        chosen: bool,
+    }
+    let steps: Vec<Step> = data::read_csv(&csv_path)?;
+    let pts: Vec<(f64, f64, f64, f64)> = steps
+        .iter()
+        .map(|s| (s.coverage, s.density, s.density, s.density))
+        .collect();
+    let question = format!(
+        "{} {} {}{}",
+        j["metric"].as_str().unwrap_or("?"),
+        j["cases"].as_str().unwrap_or("?"),
+        j["threshold"],
+        if j["delta"].as_bool().unwrap_or(false) {
+            " (difference between scenarios)"
+        } else {
+            ""
+        }
+    );
+    let svg = charts::param_line(
+        &format!("PRIM peeling trajectory: {question}"),
+        "coverage (share of the cases of interest inside the box)",
+        "density (share of the box that is of interest)",
+        &pts,
+    )?;
+    let mut table = String::from(
+        "<table>\n<tr><th>box</th><th>coverage</th><th>density</th><th>mass</th><th>restricted inputs</th></tr>\n",
+    );
+    for s in &steps {
+        let _ = writeln!(
+            table,
+            "<tr><td>{}{}</td>{}{}{}<td>{}</td></tr>",
+            s.index,
+            if s.chosen { " (chosen)" } else { "" },
+            cell(s.coverage, format!("{:.3}", s.coverage)),
+            cell(s.density, format!("{:.3}", s.density)),
+            cell(s.mass, format!("{:.3}", s.mass)),
+            esc(&s.restricted)
+        );
+    }
+    table.push_str("</table>\n<table>\n<tr><th>input</th><th>box low</th><th>box high</th></tr>\n");
+    if let Some(limits) = j["limits"].as_object() {
+        for (k, v) in limits {
+            let (lo, hi) = (
+                v[0].as_f64().unwrap_or(f64::NAN),
+                v[1].as_f64().unwrap_or(f64::NAN),
+            );
+            let _ = writeln!(
+                table,
+                "<tr><td>{}</td>{}{}</tr>",
+                esc(k),
+                cell(lo, format!("{lo:.4}")),
+                cell(hi, format!("{hi:.4}"))
+            );
+        }
+    }
+    table.push_str("</table>\n");
+    Ok(vec![Figure {
+        id: "discovery-prim".into(),
+        svg,
+        table,
+        note: format!(
+            "Scenario discovery (PRIM): where {question}. Each point is a box of the peeling trajectory; the chosen box (coverage {:.3}, density {:.3}) is limited as in the second table (discovery.csv, discovery.json).",
+            j["coverage"].as_f64().unwrap_or(f64::NAN),
+            j["density"].as_f64().unwrap_or(f64::NAN)
+        ),
+    }])
 }
 
 /// The opening of a compare report: sentences from the numbers, the forest

@@ -106,6 +106,28 @@ pub fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), Scenar
             .or_insert_with(|| Value::Table(Table::new()));
         table = match entry {
             Value::Table(t) => t,
+            Value::Array(items) if next_seg == "*" => {
+                // `allies.*.beta_time`: the rest of the path in every element.
+                let rest = segments[depth + 2..].join(".");
+                if rest.is_empty() {
+                    return Err(unknown(format!("`{seg}.*` needs a field after it")));
+                }
+                if items.is_empty() {
+                    return Err(unknown(format!("`{seg}` has no elements for `*`")));
+                }
+                for item in items.iter_mut() {
+                    match item {
+                        Value::Table(t) => {
+                            set_path(t, &rest, value.clone()).map_err(|e| match e {
+                                ScenarioError::UnknownPath { message, .. } => unknown(message),
+                                other => other,
+                            })?
+                        }
+                        _ => return Err(unknown(format!("`{seg}` holds values, not tables"))),
+                    }
+                }
+                return Ok(());
+            }
             Value::Array(items) => {
                 let idx = match next_seg.parse::<usize>() {
                     Ok(i) if i < items.len() => Some(i),
@@ -258,6 +280,18 @@ mod tests {
             err.to_string().contains("no element named `Spain`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_star_sets_every_element() {
+        let mut t = table("[[allies]]\nname='A'\n[[allies]]\nname='B'\nbeta_time=1.0\n");
+        set_path(&mut t, "allies.*.beta_time", parse_value("2.5")).unwrap();
+        for a in t["allies"].as_array().unwrap() {
+            assert_eq!(a["beta_time"].as_float(), Some(2.5));
+        }
+        assert!(set_path(&mut t, "allies.*", parse_value("1")).is_err());
+        let mut empty = table("allies = []\n");
+        assert!(set_path(&mut empty, "allies.*.beta_time", parse_value("1")).is_err());
     }
 
     #[test]

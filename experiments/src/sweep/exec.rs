@@ -68,6 +68,9 @@ pub struct Manifest {
     pub range: [u64; 2],
     pub format: Format,
     pub runs_schema: Schema,
+    /// Designs "saltelli" and "morris": the layout `dibsim analyze` reads.
+    #[serde(default)]
+    pub design: Option<super::spec::DesignInfo>,
     pub timeseries_schema: Option<Schema>,
 }
 
@@ -189,6 +192,7 @@ pub fn manifest(sweep: &Sweep, shard: Shard, format: Format) -> Manifest {
         range: [range.0, range.1],
         format,
         runs_schema: runs_schema(sweep),
+        design: sweep.design.clone(),
         timeseries_schema: sweep.file.output.timeseries.then(series_schema),
     }
 }

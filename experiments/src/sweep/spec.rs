@@ -40,8 +40,221 @@ pub struct SweepFile {
     pub common_random_numbers: bool,
     #[serde(default)]
     pub axes: Vec<AxisSpec>,
+    /// What nobody controls: sampled by designs "saltelli" and "morris".
+    #[serde(default)]
+    pub uncertain: Vec<UncertainSpec>,
+    /// Designs "saltelli" and "morris": the same design also run on these
+    /// scenarios (files relative to the sweep file, or bundled names), so
+    /// that `analyze` can attribute each one's difference from `base`.
+    #[serde(default)]
+    pub variants: Vec<String>,
+    /// Design "saltelli": also sample for second-order indices.
+    #[serde(default)]
+    pub second_order: bool,
+    /// Design "morris": grid levels p (even; default 4).
+    #[serde(default)]
+    pub levels: Option<u32>,
     #[serde(default)]
     pub output: OutputSpec,
+}
+
+/// An uncertain input: a field nobody controls (a behaviour weight, demand,
+/// an approval spread, a lead time), with the range it may take and why.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UncertainSpec {
+    pub path: String,
+    #[serde(default)]
+    pub distribution: Distribution,
+    /// [low, high]: the support (a normal is truncated to it).
+    pub bounds: [f64; 2],
+    /// Triangular: the most likely value.
+    #[serde(default)]
+    pub mode: Option<f64>,
+    /// Normal: mean and standard deviation before truncation.
+    #[serde(default)]
+    pub mean: Option<f64>,
+    #[serde(default)]
+    pub sd: Option<f64>,
+    /// Why the range is what it is (kept in the manifest).
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Distribution {
+    #[default]
+    Uniform,
+    Loguniform,
+    Triangular,
+    Normal,
+}
+
+impl UncertainSpec {
+    fn check(&self) -> Result<(), String> {
+        let [lo, hi] = self.bounds;
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(format!(
+                "bounds [{lo}, {hi}] must be finite with low < high"
+            ));
+        }
+        if self.reason.trim().is_empty() {
+            return Err("`reason` must say why the range is what it is".into());
+        }
+        match self.distribution {
+            Distribution::Loguniform if lo <= 0.0 => {
+                return Err(format!(
+                    "loguniform needs positive bounds (got [{lo}, {hi}])"
+                ))
+            }
+            Distribution::Triangular => match self.mode {
+                Some(m) if (lo..=hi).contains(&m) => {}
+                Some(m) => return Err(format!("mode {m} is outside the bounds [{lo}, {hi}]")),
+                None => return Err("triangular needs `mode`".into()),
+            },
+            Distribution::Normal => match (self.mean, self.sd) {
+                (Some(_), Some(sd)) if sd > 0.0 => {}
+                (Some(_), Some(sd)) => return Err(format!("sd must be positive (got {sd})")),
+                _ => return Err("normal needs `mean` and `sd`".into()),
+            },
+            _ => {}
+        }
+        let named = |f: Option<f64>, what: &str, ok: bool| -> Result<(), String> {
+            if f.is_some() && !ok {
+                Err(format!(
+                    "`{what}` does not apply to a {:?} distribution",
+                    self.distribution
+                )
+                .to_lowercase())
+            } else {
+                Ok(())
+            }
+        };
+        named(
+            self.mode,
+            "mode",
+            self.distribution == Distribution::Triangular,
+        )?;
+        named(self.mean, "mean", self.distribution == Distribution::Normal)?;
+        named(self.sd, "sd", self.distribution == Distribution::Normal)?;
+        Ok(())
+    }
+
+    /// The value at unit coordinate `u` in [0, 1]: the inverse of the
+    /// distribution's CDF.
+    pub fn value_at(&self, u: f64) -> f64 {
+        let [lo, hi] = self.bounds;
+        let u = u.clamp(0.0, 1.0);
+        match self.distribution {
+            Distribution::Uniform => lo + u * (hi - lo),
+            Distribution::Loguniform => (lo.ln() + u * (hi.ln() - lo.ln())).exp(),
+            Distribution::Triangular => {
+                let m = self.mode.unwrap_or(0.5 * (lo + hi));
+                let f = (m - lo) / (hi - lo);
+                if u < f {
+                    lo + (u * (hi - lo) * (m - lo)).sqrt()
+                } else {
+                    hi - ((1.0 - u) * (hi - lo) * (hi - m)).sqrt()
+                }
+            }
+            Distribution::Normal => {
+                let (mu, sd) = (self.mean.unwrap_or(0.5 * (lo + hi)), self.sd.unwrap_or(1.0));
+                let (a, b) = (normal_cdf((lo - mu) / sd), normal_cdf((hi - mu) / sd));
+                let p = (a + u * (b - a)).clamp(1e-16, 1.0 - 1e-16);
+                (mu + sd * normal_quantile(p)).clamp(lo, hi)
+            }
+        }
+    }
+}
+
+/// Phi(x), from erfc (W. J. Cody's rational approximations would be exact
+/// to the last bit; this one, Numerical Recipes' erfc, is within 1.2e-7,
+/// which places a sample, not a result).
+fn normal_cdf(x: f64) -> f64 {
+    let z = x.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t
+        * (-z * z - 1.26551223
+            + t * (1.00002368
+                + t * (0.37409196
+                    + t * (0.09678418
+                        + t * (-0.18628806
+                            + t * (0.27886807
+                                + t * (-1.13520398
+                                    + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
+            .exp();
+    if x >= 0.0 {
+        1.0 - 0.5 * r
+    } else {
+        0.5 * r
+    }
+}
+
+/// Phi^-1(p), Acklam's approximation (relative error below 1.2e-9).
+fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.383_577_518_672_69e2,
+        -3.066479806614716e1,
+        2.506628277459239,
+    ];
+    const B: [f64; 5] = [
+        -5.447609879822406e1,
+        1.615858368580409e2,
+        -1.556989798598866e2,
+        6.680131188771972e1,
+        -1.328068155288572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838,
+        -2.549732539343734,
+        4.374664141464968,
+        2.938163982698783,
+    ];
+    const D: [f64; 4] = [
+        7.784695709041462e-3,
+        3.224671290700398e-1,
+        2.445134137142996,
+        3.754408661907416,
+    ];
+    let low = 0.02425;
+    if p < low {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - low {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        -normal_quantile(1.0 - p)
+    }
+}
+
+/// What an analysis needs to know of a sweep's design (in the manifest).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct DesignInfo {
+    /// "saltelli" or "morris".
+    pub kind: String,
+    /// Base samples N (saltelli) or trajectories r (morris).
+    pub samples: u32,
+    pub second_order: bool,
+    pub levels: u32,
+    /// Design rows per combination of the lever axes.
+    pub rows: u64,
+    /// Combinations of the lever axes (the design is repeated for each).
+    pub groups: u64,
+    /// The lever axes (first in each point), then the uncertain inputs.
+    pub levers: Vec<String>,
+    /// With `variants`: the scenario of each group (the base first).
+    #[serde(default)]
+    pub group_names: Vec<String>,
+    pub uncertain: Vec<UncertainSpec>,
 }
 
 fn one() -> u64 {
@@ -63,6 +276,12 @@ pub enum Design {
     Lhs,
     /// An Owen-scrambled Sobol sequence of `samples` points over the bounds.
     Sobol,
+    /// Saltelli's design for Sobol indices over the `[[uncertain]]` inputs,
+    /// laid out as SALib's `sobol.sample` (N = `samples` base samples).
+    Saltelli,
+    /// Morris trajectories over the `[[uncertain]]` inputs, laid out as
+    /// SALib's `morris.sample` (r = `samples` trajectories, `levels` p).
+    Morris,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -186,6 +405,11 @@ pub struct Sweep {
     pub points: Vec<Vec<Value>>,
     pub columns: Vec<MetricColumn>,
     pub base_scenario: Scenario,
+    /// Designs "saltelli" and "morris": how the points are laid out.
+    pub design: Option<DesignInfo>,
+    /// The `variants` scenarios, composed and resolved; point p belongs to
+    /// group p / rows, group 0 being the base.
+    pub variants: Vec<(Composed, Scenario)>,
 }
 
 /// Which slice of a sweep's runs this process owns.
@@ -245,7 +469,69 @@ impl Sweep {
         let base_scenario = base
             .with(&[])
             .map_err(|e| anyhow::anyhow!("{label}: base: {e}"))?;
-        Sweep::check(file, label, base, base_scenario)
+        let mut variants = Vec::new();
+        for v in &file.variants {
+            let beside = path.parent().unwrap_or(Path::new(".")).join(v);
+            let arg = if beside.is_file() {
+                beside.display().to_string()
+            } else {
+                v.clone()
+            };
+            let c = loader::compose_file(&arg).with_context(|| format!("{label}: variant {v}"))?;
+            let s = c
+                .with(&[])
+                .map_err(|e| anyhow::anyhow!("{label}: variant {v}: {e}"))?;
+            variants.push((c, s));
+        }
+        let mut sweep = Sweep::check(file, label, base, base_scenario, variants)?;
+        sweep.finish_variants()?;
+        Ok(sweep)
+    }
+
+    /// With variants, the points of group g > 0 run on variant g - 1: a
+    /// leading `scenario` column names each point's scenario.
+    fn finish_variants(&mut self) -> Result<()> {
+        if self.variants.is_empty() {
+            return Ok(());
+        }
+        let err = |m: String| anyhow::anyhow!("{}: {m}", self.label);
+        let Some(design) = &mut self.design else {
+            return Err(err(
+                "`variants` applies only to designs \"saltelli\" and \"morris\"".into(),
+            ));
+        };
+        if !design.levers.is_empty() {
+            return Err(err(
+                "`variants` and lever [[axes]] cannot be combined; give one or the other".into(),
+            ));
+        }
+        let rows = self.points.len();
+        let mut names = vec![self.base_scenario.name.clone()];
+        names.extend(self.variants.iter().map(|v| v.1.name.clone()));
+        let mut points = Vec::with_capacity(rows * names.len());
+        for n in &names {
+            for p in &self.points {
+                let mut q = vec![Value::String(n.clone())];
+                q.extend(p.iter().cloned());
+                points.push(q);
+            }
+        }
+        self.points = points;
+        self.axes.insert(0, SCENARIO_AXIS.to_string());
+        self.kinds.insert(0, ParamKind::Text);
+        design.groups = names.len() as u64;
+        design.rows = rows as u64;
+        design.levers = vec![SCENARIO_AXIS.to_string()];
+        design.group_names = names;
+        Ok(())
+    }
+
+    /// The group (0: the base, g: variant g - 1) of point `p`.
+    fn group_of(&self, p: usize) -> usize {
+        match &self.design {
+            Some(d) if !self.variants.is_empty() => p / d.rows.max(1) as usize,
+            _ => 0,
+        }
     }
 
     fn check(
@@ -253,12 +539,27 @@ impl Sweep {
         label: String,
         base: Composed,
         base_scenario: Scenario,
+        variants: Vec<(Composed, Scenario)>,
     ) -> Result<Sweep> {
         let err = |msg: String| anyhow::anyhow!("{label}: {msg}");
         if file.replicates == 0 {
             return Err(err("`replicates` must be at least 1".into()));
         }
         let sampled = matches!(file.design, Design::Lhs | Design::Sobol);
+        let screening = matches!(file.design, Design::Saltelli | Design::Morris);
+        if !screening && !file.uncertain.is_empty() {
+            return Err(err(
+                "[[uncertain]] inputs are sampled by design \"saltelli\" or \"morris\"; for \"lhs\" or \"sobol\" give them as [[axes]] with `bounds`".into(),
+            ));
+        }
+        if file.design != Design::Saltelli && file.second_order {
+            return Err(err(
+                "`second_order` applies only to design \"saltelli\"".into()
+            ));
+        }
+        if file.design != Design::Morris && file.levels.is_some() {
+            return Err(err("`levels` applies only to design \"morris\"".into()));
+        }
         let mut axes = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         let mut values_per_axis: Vec<Vec<Value>> = Vec::new();
@@ -310,6 +611,20 @@ impl Sweep {
                     .map(|i| values_per_axis.iter().map(|v| v[i].clone()).collect())
                     .collect()
             }
+            Design::Saltelli | Design::Morris => {
+                let levers = factorial(&values_per_axis);
+                let rows = screening_rows(&file, &base, &mut seen).map_err(err)?;
+                let mut points = Vec::with_capacity(levers.len() * rows.len());
+                for lever in &levers {
+                    for row in &rows {
+                        let mut p = lever.clone();
+                        p.extend(row.iter().map(|&x| Value::Float(x)));
+                        points.push(p);
+                    }
+                }
+                axes.extend(file.uncertain.iter().map(|u| u.path.clone()));
+                points
+            }
             Design::Lhs | Design::Sobol => {
                 let Some(n) = file.samples.filter(|&n| n > 0) else {
                     return Err(err(format!(
@@ -343,11 +658,34 @@ impl Sweep {
                 sample(&file, n as usize)
             }
         };
-        if !sampled && file.samples.is_some() {
+        if !sampled && !screening && file.samples.is_some() {
             return Err(err(
-                "`samples` applies only to designs \"lhs\" and \"sobol\"".into(),
+                "`samples` applies only to designs \"lhs\", \"sobol\", \"saltelli\" and \"morris\""
+                    .into(),
             ));
         }
+        let design = screening.then(|| {
+            let groups = values_per_axis
+                .iter()
+                .map(|v| v.len().max(1) as u64)
+                .product::<u64>();
+            DesignInfo {
+                kind: if file.design == Design::Saltelli {
+                    "saltelli"
+                } else {
+                    "morris"
+                }
+                .into(),
+                samples: file.samples.unwrap_or(0),
+                second_order: file.second_order,
+                levels: file.levels.unwrap_or(4),
+                rows: points.len() as u64 / groups.max(1),
+                groups,
+                levers: file.axes.iter().map(|a| a.path.clone()).collect(),
+                group_names: Vec::new(),
+                uncertain: file.uncertain.clone(),
+            }
+        });
         let kinds = (0..axes.len())
             .map(|a| kind_of(points.iter().map(|p| &p[a])))
             .collect();
@@ -361,6 +699,8 @@ impl Sweep {
             points,
             columns,
             base_scenario,
+            design,
+            variants,
         })
     }
 
@@ -404,22 +744,35 @@ impl Sweep {
 
     /// The overrides that make point `p`.
     pub fn sets(&self, p: usize) -> Vec<(String, Value)> {
+        // The `scenario` column of a sweep with variants is no field.
+        let skip = usize::from(!self.variants.is_empty());
         self.axes
             .iter()
             .cloned()
             .zip(self.points[p].iter().cloned())
+            .skip(skip)
             .collect()
     }
 
     pub fn scenario(&self, p: usize) -> Result<Scenario, dibsim_core::ScenarioError> {
-        self.base.with_fast(&self.base_scenario, &self.sets(p))
+        match self.group_of(p) {
+            0 => self.base.with_fast(&self.base_scenario, &self.sets(p)),
+            g => {
+                let (c, s) = &self.variants[g - 1];
+                c.with_fast(s, &self.sets(p))
+            }
+        }
     }
 
     /// The command that re-runs one run of this sweep alone.
     pub fn rerun_command(&self, point: usize, replicate: u32) -> String {
+        let base = match self.group_of(point) {
+            0 => &self.base.label,
+            g => &self.variants[g - 1].0.label,
+        };
         let mut cmd = format!(
             "dibsim run {} --seed {}",
-            shell_word(&self.base.label),
+            shell_word(base),
             self.seed(point, replicate)
         );
         for (path, v) in self.sets(point) {
@@ -434,6 +787,7 @@ impl Sweep {
         let text = serde_json::json!({
             "file": self.file,
             "base": self.base_scenario,
+            "variants": self.variants.iter().map(|v| &v.1).collect::<Vec<_>>(),
             "version": env!("CARGO_PKG_VERSION"),
         })
         .to_string();
@@ -565,6 +919,91 @@ fn factorial(axes: &[Vec<Value>]) -> Vec<Vec<Value>> {
             .collect();
     }
     points
+}
+
+/// The leading column of a sweep with `variants`: each point's scenario.
+pub const SCENARIO_AXIS: &str = "scenario";
+
+/// The design rows over the uncertain inputs (values, not unit coordinates),
+/// after checking each input (its range, a real field at both bounds).
+fn screening_rows(
+    file: &SweepFile,
+    base: &Composed,
+    seen: &mut std::collections::BTreeSet<String>,
+) -> Result<Vec<Vec<f64>>, String> {
+    let d = file.uncertain.len();
+    if d == 0 {
+        return Err(format!(
+            "design \"{}\" needs at least one [[uncertain]] input",
+            if file.design == Design::Saltelli {
+                "saltelli"
+            } else {
+                "morris"
+            }
+        ));
+    }
+    for u in &file.uncertain {
+        if !seen.insert(u.path.clone()) {
+            return Err(format!(
+                "`{}` is listed twice (as an axis or uncertain input)",
+                u.path
+            ));
+        }
+        u.check()
+            .map_err(|m| format!("uncertain `{}`: {m}", u.path))?;
+        for v in u.bounds {
+            base.with(&[(u.path.clone(), Value::Float(v))])
+                .map_err(|e| format!("uncertain `{}` = {v}: {e}", u.path))?;
+        }
+    }
+    let Some(n) = file.samples.filter(|&n| n > 0) else {
+        return Err(match file.design {
+            Design::Saltelli => {
+                "design \"saltelli\" needs `samples`, the number N of base samples".into()
+            }
+            _ => "design \"morris\" needs `samples`, the number r of trajectories".into(),
+        });
+    };
+    let unit = match file.design {
+        Design::Saltelli => {
+            if n > 1 << 16 {
+                return Err(format!(
+                    "design \"saltelli\" draws at most 65536 base samples (got {n})"
+                ));
+            }
+            if 2 * d >= sobol_burley::NUM_DIMENSIONS as usize {
+                return Err(format!(
+                    "design \"saltelli\" takes at most {} uncertain inputs",
+                    (sobol_burley::NUM_DIMENSIONS as usize - 1) / 2
+                ));
+            }
+            let scramble = derive_seed(file.seed, &[0x0053_414c]) as u32;
+            crate::analysis::sobol::saltelli_unit(n as usize, d, file.second_order, &|i, k| {
+                sobol_burley::sample(i as u32, k as u32, scramble) as f64
+            })
+        }
+        _ => {
+            let p = file.levels.unwrap_or(4);
+            if p < 2 || p.checked_rem(2) != Some(0) {
+                return Err(format!("`levels` must be even and at least 2 (got {p})"));
+            }
+            crate::analysis::morris::morris_unit(
+                n as usize,
+                d,
+                p as usize,
+                derive_seed(file.seed, &[0x004d_4f52]),
+            )
+        }
+    };
+    Ok(unit
+        .into_iter()
+        .map(|row| {
+            row.iter()
+                .zip(&file.uncertain)
+                .map(|(&x, u)| u.value_at(x))
+                .collect()
+        })
+        .collect())
 }
 
 /// Sampled points on [0,1)^d, mapped onto each axis's bounds.

@@ -1,0 +1,158 @@
+//! Sensitivity sweeps end to end: designs "saltelli" and "morris" over
+//! [[uncertain]] inputs, `dibsim analyze` (sensitivity.csv), `dibsim
+//! discover` (PRIM), determinism across threads and reruns, and the report.
+
+mod common;
+
+use std::path::Path;
+
+use common::{ok, read, run};
+
+const SALTELLI: &str = "tests/fixtures/sweeps/saltelli.toml";
+const MORRIS: &str = "tests/fixtures/sweeps/morris.toml";
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn rows(path: &Path) -> Vec<csv::StringRecord> {
+    csv::Reader::from_path(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .records()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+#[test]
+fn a_saltelli_sweep_is_laid_out_as_salib_and_analysed_deterministically() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    ok(&["--threads", "1", "sweep", SALTELLI, "--out", s(&one), "-q"]);
+    ok(&["--threads", "2", "sweep", SALTELLI, "--out", s(&two), "-q"]);
+    // SALib's layout: 2 lever values x N (D + 2) rows (N = 32, D = 3).
+    let points = rows(&one.join("points.csv"));
+    assert_eq!(points.len(), 2 * 32 * 5);
+    // Within each base sample, row j+1 differs from row 0 (A) in input j
+    // only, and the last row (B) in every input.
+    let x = |r: &csv::StringRecord| -> Vec<f64> { (2..5).map(|i| r[i].parse().unwrap()).collect() };
+    for i in 0..32 {
+        let a = x(&points[5 * i]);
+        for j in 0..3 {
+            let ab = x(&points[5 * i + 1 + j]);
+            for k in 0..3 {
+                assert_eq!(a[k] == ab[k], k != j, "sample {i} row {j} input {k}");
+            }
+        }
+    }
+    ok(&["--threads", "1", "analyze", s(&one)]);
+    ok(&["--threads", "2", "analyze", s(&two)]);
+    let (a, b) = (
+        read(&one.join("sensitivity.csv")),
+        read(&two.join("sensitivity.csv")),
+    );
+    assert!(a == b, "sensitivity.csv differs between 1 and 2 threads");
+    ok(&["analyze", s(&one)]);
+    assert!(read(&one.join("sensitivity.csv")) == a, "a rerun differs");
+    let sens = rows(&one.join("sensitivity.csv"));
+    for index in ["S1", "ST", "src", "share_of_run_variance"] {
+        assert!(sens.iter().any(|r| &r[3] == index), "no {index} rows");
+    }
+    // Groups: each lever value, and the difference of the second from the first.
+    let groups: std::collections::BTreeSet<&str> = sens.iter().map(|r| r.get(1).unwrap()).collect();
+    assert_eq!(groups.len(), 3, "{groups:?}");
+    assert!(groups.iter().any(|g| g.contains("minus")));
+    // Indices are finite, and ST at least about S1.
+    for r in sens.iter().filter(|r| &r[3] == "ST") {
+        let st: f64 = r[4].parse().unwrap();
+        let s1: f64 = sens
+            .iter()
+            .find(|q| q[0] == r[0] && q[1] == r[1] && q[2] == r[2] && &q[3] == "S1")
+            .map(|q| q[4].parse().unwrap())
+            .unwrap();
+        assert!(st.is_finite() && s1.is_finite());
+        assert!(st >= s1 - 0.1, "{r:?}: ST {st} < S1 {s1}");
+    }
+    // In this world buyers' weight of time drives the focal share, the
+    // competitor's approval time matters less, and cancellations (none are
+    // overdue here) not at all: the ranking must say so, intervals apart.
+    let st = |param: &str| -> (f64, f64, f64) {
+        let r = sens
+            .iter()
+            .find(|r| &r[3] == "ST" && &r[2] == param && !r[1].contains("minus"))
+            .unwrap();
+        (
+            r[4].parse().unwrap(),
+            r[5].parse().unwrap(),
+            r[6].parse().unwrap(),
+        )
+    };
+    let (time, beta, cancel) = (
+        st("allies.*.beta_time"),
+        st("exporters.Beta.approval_mean_months"),
+        st("model.cancel_prob"),
+    );
+    assert!(
+        time.1 > beta.2,
+        "beta_time {time:?} vs Beta's approvals {beta:?}"
+    );
+    assert!(beta.1 > 0.0, "Beta's approvals {beta:?}");
+    assert!(cancel.0.abs() < 0.01, "cancel_prob {cancel:?}");
+    // Discovery on the same folder, and the report of it all.
+    ok(&["discover", s(&one), "--metric", "share", "--below", "0.5"]);
+    let j: serde_json::Value = serde_json::from_slice(&read(&one.join("discovery.json"))).unwrap();
+    assert!(j["coverage"].as_f64().unwrap() > 0.0);
+    assert!(!rows(&one.join("discovery.csv")).is_empty());
+    ok(&["report", s(&one)]);
+    let html = String::from_utf8(read(&one.join("report.html"))).unwrap();
+    for id in ["sensitivity-0", "discovery-prim"] {
+        assert!(
+            html.contains(&format!("id=\"{id}\"")),
+            "no #{id} in the report"
+        );
+    }
+}
+
+#[test]
+fn a_morris_sweep_gives_elementary_effects() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    ok(&["sweep", MORRIS, "--out", s(&out), "-q"]);
+    assert_eq!(rows(&out.join("points.csv")).len(), 12 * 4);
+    ok(&["analyze", s(&out), "--metric", "share"]);
+    let sens = rows(&out.join("sensitivity.csv"));
+    for index in ["mu", "mu_star", "sigma"] {
+        assert_eq!(sens.iter().filter(|r| &r[3] == index).count(), 3, "{index}");
+    }
+    for r in sens.iter().filter(|r| &r[3] == "mu_star") {
+        let (mu_star, mu): (f64, f64) = (
+            r[4].parse().unwrap(),
+            sens.iter()
+                .find(|q| q[2] == r[2] && &q[3] == "mu")
+                .map(|q| q[4].parse().unwrap())
+                .unwrap(),
+        );
+        assert!(mu_star >= mu.abs() - 1e-12, "{r:?}");
+    }
+}
+
+#[test]
+fn analyze_refuses_what_it_cannot_analyse() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    ok(&[
+        "sweep",
+        "tests/fixtures/sweeps/small.toml",
+        "--out",
+        s(&plain),
+        "-q",
+    ]);
+    let out = run(&["analyze", s(&plain)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a sensitivity sweep"), "{err}");
+    let out = run(&["analyze", s(&dir.path().join("nowhere"))]);
+    assert!(!out.status.success());
+    let out = run(&["discover", s(&plain), "--metric", "no_such", "--below", "1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no_such"), "{err}");
+}
