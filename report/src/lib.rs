@@ -808,10 +808,12 @@ fn sweep_settings(m: &sweep::Manifest) -> String {
             rows.push((
                 format!("uncertain: {}", u.path),
                 format!(
-                    "{:?} on [{}, {}]: {}",
-                    u.distribution, u.bounds[0], u.bounds[1], u.reason
-                )
-                .to_lowercase(),
+                    "{} on [{}, {}]: {}",
+                    format!("{:?}", u.distribution).to_lowercase(),
+                    u.bounds[0],
+                    u.bounds[1],
+                    u.reason
+                ),
             ));
         }
     }
