@@ -484,6 +484,28 @@ fn bench(arg: &str, runs: u32, plugins: &[String], with_compare: bool) -> Result
         describe_run(s, median),
         allocations_per_month(&p)?
     );
+    // The order ledger's cost: the same runs, alternated, keeping it or not.
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    pool(1)?.install(|| -> Result<()> {
+        for r in 0..runs {
+            let t = Instant::now();
+            std::hint::black_box(dibsim_core::run::run_one_with(&p, r as u64, false)?);
+            without.push(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            std::hint::black_box(dibsim_core::run::run_one_with(&p, r as u64, true)?);
+            with.push(t.elapsed().as_secs_f64());
+        }
+        Ok(())
+    })?;
+    without.sort_by(f64::total_cmp);
+    with.sort_by(f64::total_cmp);
+    let (a, b) = (without[without.len() / 2], with[with.len() / 2]);
+    println!(
+        "with the order ledger (orders.csv): median {:.3} ms against {:.3} ms without, {:.3}x",
+        b * 1e3,
+        a * 1e3,
+        b / a
+    );
     if !with_compare {
         return Ok(());
     }

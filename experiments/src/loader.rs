@@ -102,6 +102,12 @@ impl Source {
     }
 }
 
+/// Whether `arg` names a bundled scenario (and no file of that name): its
+/// text is fixed for the life of the process.
+pub fn is_bundled(arg: &str) -> bool {
+    !Path::new(arg).exists() && bundled(arg).is_some()
+}
+
 fn bundled(name: &str) -> Option<Source> {
     let want = if name.ends_with(".toml") {
         name.to_string()
