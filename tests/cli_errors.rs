@@ -572,3 +572,33 @@ fn compare_window_outside_scenario() {
         &[TINY, "2020-2035", "outside"],
     );
 }
+
+/// A size a file or flag controls is refused before the run, with the field,
+/// the value and the limit, instead of aborting on a failed allocation.
+#[test]
+fn run_lengths_beyond_the_limit_are_refused() {
+    check(
+        &["run", "baseline", "--set", "months=2000000000"],
+        &["months", "2000000000", "12000", "limit"],
+    );
+    check(
+        &["validate", "baseline", "--set", "warmup_months=99999"],
+        &["warmup_months", "99999", "12000"],
+    );
+}
+
+#[test]
+fn a_runaway_import_budget_is_refused() {
+    check(
+        &["run", "baseline", "--set", "allies.0.import_budget=1e15"],
+        &["import_budget", "requirements a month", "limit"],
+    );
+}
+
+#[test]
+fn a_compare_that_cannot_fit_in_memory_is_refused_before_running() {
+    check(
+        &["compare", "baseline", "strategy-2026", "--replicates", "4000000000"],
+        &["replicates", "GB", "available", "dibsim sweep"],
+    );
+}

@@ -197,8 +197,45 @@ impl CompareSpec {
                 );
             }
         }
+        check_memory(&loaded, self.replicates)?;
         Ok(loaded)
     }
+}
+
+/// Bytes one run's recorder keeps: per reported month, every exporter's
+/// metrics and its deliveries by region and by category, and the regions'.
+pub fn recorder_bytes(s: &dibsim_core::Scenario) -> u64 {
+    let regions = s.regions().len() as u64;
+    let (e, c) = (s.exporters.len() as u64, s.categories.len() as u64);
+    s.months as u64 * 8 * (e * (16 + regions + c) + regions)
+}
+
+/// A compare keeps every run's recorder until it summarises them: refuse,
+/// before running, one that would not fit in the memory the machine has.
+fn check_memory(loaded: &[Loaded], replicates: u32) -> Result<()> {
+    let need: u64 = loaded
+        .iter()
+        .map(|l| recorder_bytes(&l.scenario) * replicates as u64)
+        .sum();
+    if let Some(avail) = available_memory() {
+        if need > avail / 10 * 8 {
+            bail!(
+                "{} scenario(s) x {replicates} replicates keep about {:.1} GB of monthly results in memory, more than the {:.1} GB this machine has available: use fewer replicates, or a sweep (`dibsim sweep`, which streams its results to disk)",
+                loaded.len(),
+                need as f64 / 1e9,
+                avail as f64 / 1e9
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `MemAvailable` of /proc/meminfo, where there is one.
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Loads, runs and summarises `spec`.

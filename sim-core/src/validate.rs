@@ -74,9 +74,30 @@ fn unique<'a>(section: &str, names: impl Iterator<Item = &'a str>) -> Result {
 /// Largest number of exporters: exclusions are a 64-bit set.
 pub const MAX_EXPORTERS: usize = 64;
 
+/// The longest run a file may ask for, reported or warm-up: a thousand
+/// years of months. Memory grows with months (a run keeps every reported
+/// month of every exporter), and a mistyped length would otherwise abort on
+/// a failed allocation instead of being refused.
+pub const MAX_MONTHS: u32 = 12_000;
+
+/// The most requirements an ally may draw in a month at threat 1. The
+/// bundled allies draw well under one; a mistyped budget would otherwise
+/// grow orders without end.
+pub const MAX_REQUIREMENTS_PER_MONTH: f64 = 10_000.0;
+
 pub fn validate(s: &Scenario) -> Result {
     if s.months == 0 {
         return Err(ScenarioError::invalid("months", "must be at least 1"));
+    }
+    for (field, v) in [("months", s.months), ("warmup_months", s.warmup_months)] {
+        if v > MAX_MONTHS {
+            return Err(ScenarioError::invalid(
+                field,
+                format!(
+                    "{v} is more than the limit of {MAX_MONTHS} (1,000 years): every reported month of every exporter is kept in memory, and a run that long is a mistake"
+                ),
+            ));
+        }
     }
     let m = &s.model;
     unit(
@@ -230,6 +251,29 @@ pub fn validate(s: &Scenario) -> Result {
                 f("mix"),
                 format!("shares sum to {sum}, not 1"),
             ));
+        }
+        // Requirements a month at threat 1: budget / (12 x mean programme size).
+        let mean_size: f64 = a
+            .mix
+            .iter()
+            .filter_map(|(c, w)| {
+                s.categories
+                    .iter()
+                    .find(|k| &k.name == c)
+                    .map(|k| w * k.program_size_mean)
+            })
+            .sum();
+        if mean_size > 0.0 {
+            let rate = a.import_budget / (12.0 * mean_size);
+            if rate > MAX_REQUIREMENTS_PER_MONTH {
+                return Err(ScenarioError::invalid(
+                    f("import_budget"),
+                    format!(
+                        "{} TIV a year asks for {rate:.0} requirements a month (programmes of {mean_size:.0} TIV on average), more than the limit of {MAX_REQUIREMENTS_PER_MONTH}: orders would grow without end (is a unit off?)",
+                        a.import_budget
+                    ),
+                ));
+            }
         }
         for (x, v) in [
             ("beta_quality", a.beta_quality),
