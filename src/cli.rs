@@ -15,6 +15,10 @@ pub struct Cli {
     /// Worker threads (default: all cores). Output does not depend on it.
     #[arg(long, global = true)]
     pub threads: Option<usize>,
+    /// Load the native plugin libraries that scenario files name (they run
+    /// with your rights; `--plugin SLOT=PATH` needs no flag).
+    #[arg(long, global = true)]
+    pub allow_native_plugins: bool,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -17,6 +17,9 @@ use rayon::prelude::*;
 use crate::cli::{Cli, Command};
 
 pub fn dispatch(cli: Cli) -> Result<()> {
+    if cli.allow_native_plugins {
+        dibsim_experiments::plugins::allow_native(true);
+    }
     if let Some(n) = cli.threads {
         if n == 0 {
             bail!("--threads must be at least 1");

@@ -598,7 +598,13 @@ fn a_runaway_import_budget_is_refused() {
 #[test]
 fn a_compare_that_cannot_fit_in_memory_is_refused_before_running() {
     check(
-        &["compare", "baseline", "strategy-2026", "--replicates", "4000000000"],
+        &[
+            "compare",
+            "baseline",
+            "strategy-2026",
+            "--replicates",
+            "4000000000",
+        ],
         &["replicates", "GB", "available", "dibsim sweep"],
     );
 }

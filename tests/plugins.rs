@@ -204,8 +204,11 @@ fn the_logit_plugin_matches_the_builtin_where_allies_are_prepared_in_parallel() 
     use dibsim_experiments::prepare;
     let mut s = common::world_with_many_allies();
     let builtin = prepare(&s).unwrap();
+    let path = rust_plugin("logit-procurement");
+    // In process, as a library user would: this test chose the library.
+    dibsim_experiments::plugins::allow_path(&path);
     s.plugins.push(dibsim_core::scenario::PluginSpec {
-        path: rust_plugin("logit-procurement"),
+        path,
         slots: vec!["procurement".into()],
         agents: Default::default(),
         params: Default::default(),
@@ -251,6 +254,7 @@ fn scenario_plugins_resolve_relative_paths_select_agents_and_take_params() {
             "2",
             "--out",
             &out("fast"),
+            "--allow-native-plugins",
         ])
         .current_dir(std::env::temp_dir())
         .output()
@@ -593,5 +597,86 @@ fn plugin_new_writes_a_crate_that_builds_and_loads() {
     refused(
         &["plugin", "new", "my-rule", "--dir", krate.to_str().unwrap()],
         &["already exists"],
+    );
+}
+
+/// A scenario file that names a native library does not get it loaded
+/// unless the user allows it; the refusal names the file and the library,
+/// and `validate` never loads it. A library given with `--plugin` is the
+/// user's own choice and loads.
+#[test]
+fn native_plugins_named_by_a_file_need_the_users_consent() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = rust_plugin("logit-procurement");
+    let file = dir.path().join("shared.toml");
+    std::fs::write(
+        &file,
+        format!("extends = \"baseline\"\nmonths = 12\n[[plugins]]\npath = \"{lib}\"\nslots = [\"procurement\"]\n"),
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let out = common::run_untrusted(&["run", f]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a file's native plugin ran without consent"
+    );
+    for want in [
+        f,
+        lib.as_str(),
+        "--allow-native-plugins",
+        "DIBSIM_ALLOW_NATIVE_PLUGINS",
+    ] {
+        assert!(err.contains(want), "`{want}` not in: {err}");
+    }
+    // validate reads the file and loads nothing: even a non-library passes.
+    let bogus = dir.path().join("bogus.toml");
+    std::fs::write(
+        &bogus,
+        "extends = \"baseline\"\n[[plugins]]\npath = \"no-such-library.so\"\nslots = [\"procurement\"]\n",
+    )
+    .unwrap();
+    let out = common::run_untrusted(&["validate", bogus.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Consent by flag, by environment, or by naming the library oneself.
+    assert!(common::run_untrusted(&["--allow-native-plugins", "run", f])
+        .status
+        .success());
+    let out = common::run(&["run", f]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let flag = format!("procurement={lib}");
+    let out = common::run_untrusted(&["run", "baseline", "--months", "12", "--plugin", &flag]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A trusted folder in the user's config file.
+    let cfg = dir.path().join("config");
+    std::fs::create_dir_all(cfg.join("dibsim")).unwrap();
+    let folder = std::path::Path::new(&lib).parent().unwrap();
+    std::fs::write(
+        cfg.join("dibsim/trusted-plugins"),
+        format!("# mine\n{}\n", folder.display()),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dibsim"))
+        .args(["run", f])
+        .env_remove("DIBSIM_ALLOW_NATIVE_PLUGINS")
+        .env("XDG_CONFIG_HOME", &cfg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -181,7 +181,9 @@ impl Composed {
 }
 
 /// `[[plugins]]` paths are relative to the file that names them.
-fn resolve_plugin_paths(table: &mut toml::Table, dir: &Path) {
+/// `[[plugins]]` paths are relative to the file that names them; each is
+/// noted with that file, so that a refusal can say which file asked.
+fn resolve_plugin_paths(table: &mut toml::Table, dir: &Path, file: &str) {
     let Some(toml::Value::Array(items)) = table.get_mut("plugins") else {
         return;
     };
@@ -191,8 +193,26 @@ fn resolve_plugin_paths(table: &mut toml::Table, dir: &Path) {
             if p.is_relative() {
                 *path = dir.join(p).display().to_string();
             }
+            declared()
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(path.clone(), file.to_string());
         }
     }
+}
+
+fn declared() -> &'static Mutex<BTreeMap<String, String>> {
+    static DECLARED: OnceLock<Mutex<BTreeMap<String, String>>> = OnceLock::new();
+    DECLARED.get_or_init(Default::default)
+}
+
+/// The scenario file whose `[[plugins]]` named the library at `path`.
+pub fn declared_by(path: &str) -> Option<String> {
+    declared()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(path)
+        .cloned()
 }
 
 /// Loads `arg` (a path or a bundled name), follows `extends`, applies `sets`
@@ -272,7 +292,7 @@ fn compose_source(arg: &str, top: Source) -> Result<Composed> {
         let text = cur.text()?;
         let mut table = compose::parse_file(&file, &text)?;
         if let Source::File(p) = &cur {
-            resolve_plugin_paths(&mut table, p.parent().unwrap_or(Path::new(".")));
+            resolve_plugin_paths(&mut table, p.parent().unwrap_or(Path::new(".")), &file);
         }
         let file = file.clone();
         let parent = table

@@ -5,8 +5,10 @@
 //! provides the slots named and accepts its params, and becomes the
 //! behaviour of the agents it selects.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{bail, Context, Result};
 use dibsim_core::behaviour::Behaviours;
@@ -15,12 +17,80 @@ use dibsim_core::scenario::{Agents, PluginSpec};
 use dibsim_core::Compiled;
 use dibsim_plugin_host::{self as host, PluginInvestment, PluginProcurement};
 
+/// Native plugins run with the user's rights, so a library a scenario file
+/// names is loaded only when the user has said so: `--allow-native-plugins`
+/// ([`allow_native`]), `DIBSIM_ALLOW_NATIVE_PLUGINS=1`, a folder listed in
+/// the trusted-plugins file, or the library given on the command line
+/// (`--plugin SLOT=PATH`, [`allow_path`]).
+static ALLOW_ALL: AtomicBool = AtomicBool::new(false);
+
+fn allowed_paths() -> &'static Mutex<BTreeSet<String>> {
+    static ALLOWED: OnceLock<Mutex<BTreeSet<String>>> = OnceLock::new();
+    ALLOWED.get_or_init(Default::default)
+}
+
+/// Allow (or not) every native library a scenario names, for this process.
+pub fn allow_native(yes: bool) {
+    ALLOW_ALL.store(yes, Ordering::SeqCst);
+}
+
+/// Allow the library at `path` (the user named it on the command line).
+pub fn allow_path(path: &str) {
+    allowed_paths()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(path.to_string());
+}
+
+/// The trusted-plugins file: one folder a line (`#` starts a comment);
+/// libraries in or below a listed folder load without a flag.
+pub fn trusted_folders_file() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
+        return Some(PathBuf::from(x).join("dibsim/trusted-plugins"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/dibsim/trusted-plugins"))
+}
+
+fn trusted(path: &str) -> bool {
+    if ALLOW_ALL.load(Ordering::SeqCst)
+        || std::env::var("DIBSIM_ALLOW_NATIVE_PLUGINS").is_ok_and(|v| v == "1")
+        || allowed_paths()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(path)
+    {
+        return true;
+    }
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
+    let Some(list) = trusted_folders_file().and_then(|f| std::fs::read_to_string(f).ok()) else {
+        return false;
+    };
+    list.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .any(|folder| {
+            let f = std::fs::canonicalize(folder).unwrap_or_else(|_| PathBuf::from(folder));
+            canonical.starts_with(f)
+        })
+}
+
 /// The behaviours of `cfg`: built-in, then each `[[plugins]]` entry in turn.
 pub fn behaviours(cfg: &Compiled) -> Result<Behaviours> {
     let s = &cfg.scenario;
     let mut b = dibsim_agents::builtin(cfg);
     for (i, spec) in s.plugins.iter().enumerate() {
         let at = || format!("scenario `{}`: plugins[{i}] ({})", s.name, spec.path);
+        if !trusted(&spec.path) {
+            let file = crate::loader::declared_by(&spec.path)
+                .unwrap_or_else(|| format!("scenario `{}`", s.name));
+            bail!(
+                "{file} asks to load the native library {} (plugins[{i}]); native code runs with your rights, so dibsim loads it only when you allow it: add --allow-native-plugins, set DIBSIM_ALLOW_NATIVE_PLUGINS=1, or list its folder in {}",
+                spec.path,
+                trusted_folders_file()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "the trusted-plugins file".into())
+            );
+        }
         let lib = host::load(Path::new(&spec.path)).with_context(at)?;
         let params = params_json(spec);
         for slot in &spec.slots {
@@ -92,6 +162,8 @@ pub fn from_flag(flag: &str) -> Result<toml::Value> {
     };
     let p = Path::new(path.trim());
     let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    // Named on the command line: the user chose to run it.
+    allow_path(&abs.display().to_string());
     let mut t = toml::Table::new();
     t.insert("path".into(), abs.display().to_string().into());
     t.insert(

@@ -40,6 +40,7 @@ __all__ = [
     "analyze",
     "discover",
     "prim",
+    "allow_native_plugins",
     "RunResult",
     "SweepResult",
     "DibsimError",
@@ -364,3 +365,13 @@ def prim(x: Any, y: Any, threshold: float = 0.8) -> Dict[str, Any]:
     rows = [[float(v) for v in row] for row in x]
     cases = [bool(v) for v in y]
     return json.loads(_native.prim(rows, cases, float(threshold)))
+
+
+def allow_native_plugins(allow: bool = True) -> None:
+    """Let scenario files' ``[[plugins]]`` load native libraries in this
+    process. Native code runs with your rights, so by default a library a
+    scenario file names is refused (``PluginError``) unless you allow it here,
+    with ``DIBSIM_ALLOW_NATIVE_PLUGINS=1``, or by listing its folder in
+    ``~/.config/dibsim/trusted-plugins``. Libraries passed as ``plugins=``
+    are your own choice and need nothing."""
+    _native.allow_native_plugins(bool(allow))

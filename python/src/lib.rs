@@ -373,12 +373,11 @@ fn run(
     let done = py.detach(|| {
         let ready = prepared(&spec)?;
         let (loaded, p) = &*ready;
-        let out_run = on_pool(&pool, || run_one_with(p, spec.seed, spec.ledger))
-            .map_err(|e| {
-                let e = anyhow::Error::new(e)
-                    .context(format!("run of {} with seed {}", loaded.label, spec.seed));
-                (e, ErrorKind::Plugin)
-            })?;
+        let out_run = on_pool(&pool, || run_one_with(p, spec.seed, spec.ledger)).map_err(|e| {
+            let e = anyhow::Error::new(e)
+                .context(format!("run of {} with seed {}", loaded.label, spec.seed));
+            (e, ErrorKind::Plugin)
+        })?;
         let done = single::RunOutcome {
             loaded: loaded.clone(),
             spec: spec.clone(),
@@ -722,6 +721,13 @@ fn prim(x: Vec<Vec<f64>>, y: Vec<bool>, threshold: f64) -> PyResult<String> {
     Ok(serde_json::json!({"trajectory": boxes, "chosen": r.chosen, "pasted": pasted}).to_string())
 }
 
+/// Allow (or not) the native plugin libraries that scenario files name, for
+/// this process (as `--allow-native-plugins`).
+#[pyfunction]
+fn allow_native_plugins(yes: bool) {
+    dibsim_experiments::plugins::allow_native(yes);
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -750,5 +756,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(discover, m)?)?;
     m.add_function(wrap_pyfunction!(prim, m)?)?;
+    m.add_function(wrap_pyfunction!(allow_native_plugins, m)?)?;
     Ok(())
 }

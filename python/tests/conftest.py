@@ -26,6 +26,10 @@ import pytest
 
 from helpers import ROOT
 
+# The tests' own plugin fixtures are trusted (the CLI and the package read
+# this at each load); test_plugins.py checks the refusal without it.
+os.environ["DIBSIM_ALLOW_NATIVE_PLUGINS"] = "1"
+
 try:
     import dibsim  # noqa: F401
 except ImportError as e:  # pragma: no cover - a setup problem, not a test failure

@@ -107,3 +107,33 @@ def test_a_panicking_plugin_in_a_compare(tmp_path, faulty_plugin):
     with pytest.raises(dibsim.PluginError, match="panicked"):
         dibsim.compare(["baseline", scenario], replicates=2)
     assert dibsim.compare(["baseline", "faster-approvals"], replicates=2).height > 0
+
+
+def test_a_scenario_files_native_plugin_needs_consent(tmp_path, faulty_plugin, monkeypatch):
+    """A library a scenario file names is refused, naming the file and the
+    library, until the user allows native plugins; plugins= is allowed."""
+    # A copy of its own: a library passed as plugins= earlier in this process
+    # stays allowed for the process.
+    import shutil
+
+    shared = tmp_path / "libs" / "libshared.so"
+    shared.parent.mkdir()
+    shutil.copy(faulty_plugin, shared)
+    faulty_plugin = shared
+    scenario = faulty_scenario(tmp_path, faulty_plugin, "none", 0, months=12, name="shared.toml")
+    monkeypatch.delenv("DIBSIM_ALLOW_NATIVE_PLUGINS")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+    with pytest.raises(dibsim.PluginError) as err:
+        dibsim.run(scenario)
+    message = str(err.value)
+    assert str(scenario) in message and str(faulty_plugin) in message
+    assert "allow" in message
+    # validate loads nothing.
+    assert dibsim.validate(scenario)["plugins"][0]["path"] == str(faulty_plugin)
+    # The library named by the caller is the caller's choice.
+    dibsim.run("baseline", months=12, plugins={"procurement": faulty_plugin})
+    dibsim.allow_native_plugins(True)
+    try:
+        dibsim.run(scenario)
+    finally:
+        dibsim.allow_native_plugins(False)

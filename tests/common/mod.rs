@@ -9,6 +9,20 @@ use std::process::{Command, Output};
 pub fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dibsim"))
         .args(args)
+        // The tests' own plugin fixtures are trusted; tests/plugins.rs checks
+        // the refusal without it (`run_untrusted`).
+        .env("DIBSIM_ALLOW_NATIVE_PLUGINS", "1")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run dibsim")
+}
+
+/// As [`run`], without allowing native plugins.
+pub fn run_untrusted(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dibsim"))
+        .args(args)
+        .env_remove("DIBSIM_ALLOW_NATIVE_PLUGINS")
+        .env("XDG_CONFIG_HOME", env!("CARGO_TARGET_TMPDIR"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run dibsim")
