@@ -680,3 +680,62 @@ fn native_plugins_named_by_a_file_need_the_users_consent() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Which binary ran is on record: every plugin's path, name, version and
+/// SHA-256 in summary.json; a sweep resumed with a rebuilt plugin is refused.
+#[test]
+fn plugin_provenance_is_recorded_and_a_changed_binary_stops_a_resume() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("librule.so");
+    std::fs::copy(rust_plugin("logit-procurement"), &lib).unwrap();
+    let flag = format!("procurement={}", lib.display());
+    let out = dir.path().join("run");
+    ok(&[
+        "run",
+        "baseline",
+        "--months",
+        "12",
+        "--plugin",
+        &flag,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let p = &summary["plugins"][0];
+    let want: String = Sha256::digest(std::fs::read(&lib).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(p["sha256"].as_str(), Some(want.as_str()), "{summary}");
+    assert_eq!(p["kind"], "native");
+    assert!(!p["name"].as_str().unwrap_or("").is_empty());
+    // A sweep over a scenario with that plugin, then the binary replaced.
+    let scenario = dir.path().join("with.toml");
+    std::fs::write(
+        &scenario,
+        "extends = \"baseline\"\nmonths = 12\n[[plugins]]\npath = \"librule.so\"\nslots = [\"procurement\"]\n",
+    )
+    .unwrap();
+    let sweep = dir.path().join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        "base = \"with.toml\"\nreplicates = 2\n[[axes]]\npath = \"policy.approval_time_factor\"\nvalues = [1.0, 0.5]\n[output]\nwindows = [[2020, 2020]]\n",
+    )
+    .unwrap();
+    let folder = dir.path().join("out");
+    let (s, f) = (sweep.to_str().unwrap(), folder.to_str().unwrap());
+    ok(&["sweep", s, "--out", f, "-q"]);
+    std::fs::copy(rust_plugin("fastest-delivery"), &lib).unwrap();
+    let o = run(&["sweep", s, "--out", f, "--resume", "-q"]);
+    assert!(
+        !o.status.success(),
+        "a resume with a changed plugin binary was accepted"
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("holds another sweep"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

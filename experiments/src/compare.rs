@@ -445,6 +445,17 @@ impl CompareOutcome {
             window: [spec.from, spec.to],
             sets: spec.sets.clone(),
             plugins: spec.plugins.clone(),
+            plugin_provenance: {
+                let mut all: Vec<crate::plugins::Provenance> = Vec::new();
+                for l in &self.loaded {
+                    for p in crate::plugins::provenance(&l.scenario).unwrap_or_default() {
+                        if !all.contains(&p) {
+                            all.push(p);
+                        }
+                    }
+                }
+                all
+            },
             start_year: base.start_year,
             scenarios: self
                 .loaded

@@ -37,6 +37,9 @@ pub struct CompareManifest {
     pub window: [i32; 2],
     pub sets: Vec<String>,
     pub plugins: Vec<String>,
+    /// Path, name, version and SHA-256 of every plugin the scenarios ran.
+    #[serde(default)]
+    pub plugin_provenance: Vec<crate::plugins::Provenance>,
     pub start_year: i32,
     pub scenarios: Vec<ScenarioNote>,
 }

@@ -172,3 +172,46 @@ pub fn from_flag(flag: &str) -> Result<toml::Value> {
     );
     Ok(toml::Value::Table(t))
 }
+
+/// Which plugin code a run used: enough to tell later whether the same
+/// binary would run again (kept in summaries, manifests and reports).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Provenance {
+    pub path: String,
+    /// "native" (a shared library).
+    pub kind: String,
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+}
+
+/// The provenance of every plugin `s` names, in order (each library is
+/// loaded once per process, so this costs a hash of the file).
+pub fn provenance(s: &dibsim_core::Scenario) -> Result<Vec<Provenance>> {
+    use sha2::{Digest, Sha256};
+    s.plugins
+        .iter()
+        .map(|spec| {
+            let bytes = std::fs::read(&spec.path)
+                .with_context(|| format!("cannot read plugin {}", spec.path))?;
+            let sha256 = Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            // Its own name and version, from a library the user allowed
+            // (loading runs its code; an untrusted one is only hashed).
+            let (name, version) =
+                match trusted(&spec.path).then(|| host::load(Path::new(&spec.path))) {
+                    Some(Ok(lib)) => (lib.name.clone(), lib.version.clone()),
+                    _ => (String::new(), String::new()),
+                };
+            Ok(Provenance {
+                path: spec.path.clone(),
+                kind: "native".into(),
+                name,
+                version,
+                sha256,
+            })
+        })
+        .collect()
+}

@@ -115,6 +115,7 @@ impl RunOutcome {
             "source": self.loaded.label,
             "seed": self.spec.seed,
             "sets": self.spec.all_sets(),
+            "plugins": crate::plugins::provenance(&self.loaded.scenario).unwrap_or_default(),
             "shares": share_map,
             "parameters": self.loaded.scenario,
         })

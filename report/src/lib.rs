@@ -451,6 +451,18 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
             },
         ),
         (
+            "plugins run (path, name, version, SHA-256)".into(),
+            if m.plugin_provenance.is_empty() {
+                "(none)".into()
+            } else {
+                m.plugin_provenance
+                    .iter()
+                    .map(|p| format!("{} {} {} {}", p.path, p.name, p.version, p.sha256))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        ),
+        (
             "--plugin".into(),
             if m.plugins.is_empty() {
                 "(none)".into()

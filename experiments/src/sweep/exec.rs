@@ -71,6 +71,9 @@ pub struct Manifest {
     /// Designs "saltelli" and "morris": the layout `dibsim analyze` reads.
     #[serde(default)]
     pub design: Option<super::spec::DesignInfo>,
+    /// Path, name, version and SHA-256 of the base scenario's plugins.
+    #[serde(default)]
+    pub plugins: Vec<crate::plugins::Provenance>,
     pub timeseries_schema: Option<Schema>,
 }
 
@@ -193,6 +196,7 @@ pub fn manifest(sweep: &Sweep, shard: Shard, format: Format) -> Manifest {
         format,
         runs_schema: runs_schema(sweep),
         design: sweep.design.clone(),
+        plugins: crate::plugins::provenance(&sweep.base_scenario).unwrap_or_default(),
         timeseries_schema: sweep.file.output.timeseries.then(series_schema),
     }
 }

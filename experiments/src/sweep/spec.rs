@@ -788,6 +788,13 @@ impl Sweep {
             "file": self.file,
             "base": self.base_scenario,
             "variants": self.variants.iter().map(|v| &v.1).collect::<Vec<_>>(),
+            // The plugin binaries' hashes: a sweep resumed or merged with a
+            // rebuilt plugin is another sweep.
+            "plugins": crate::plugins::provenance(&self.base_scenario)
+                .unwrap_or_default()
+                .iter()
+                .map(|p| p.sha256.clone())
+                .collect::<Vec<_>>(),
             "version": env!("CARGO_PKG_VERSION"),
         })
         .to_string();
