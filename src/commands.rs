@@ -631,12 +631,7 @@ fn discover(
         },
     )?;
     let out = out.unwrap_or_else(|| dir.to_path_buf());
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    output::write_atomic(&out.join("discovery.csv"), d.trajectory_csv().as_bytes())?;
-    output::write_atomic(
-        &out.join("discovery.json"),
-        serde_json::to_string_pretty(&d.json())?.as_bytes(),
-    )?;
+    d.write(&out)?;
     println!(
         "{} {} {}{}: {} of {} points are cases of interest",
         d.spec.metric,

@@ -484,6 +484,16 @@ impl Discovery {
         s
     }
 
+    /// Writes `discovery.csv` and `discovery.json` into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        crate::output::write_atomic(&dir.join("discovery.csv"), self.trajectory_csv().as_bytes())?;
+        crate::output::write_atomic(
+            &dir.join("discovery.json"),
+            serde_json::to_string_pretty(&self.json())?.as_bytes(),
+        )
+    }
+
     /// `discovery.json`: the question, the chosen box and its limits.
     /// The box to report: the chosen box of the trajectory, pasted.
     pub fn chosen(&self) -> &analysis::prim::PrimBox {

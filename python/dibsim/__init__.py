@@ -62,19 +62,15 @@ def _plain(value: Any) -> Any:
 
 
 def _value_text(value: Any) -> str:
-    """A Python value as the text of a ``--set path=VALUE`` override."""
+    """A Python value as the text of a ``--set path=VALUE`` override (a
+    string as the bare word ``--set`` takes; anything else as TOML)."""
     value = _plain(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float):
-        return repr(float(value))  # np.float64 is a float whose repr is not TOML
     if isinstance(value, str):
         return value
-    if isinstance(value, (list, tuple, dict)):
+    try:
         return _toml_inline(value)
-    raise TypeError(f"cannot set a scenario field to {value!r} ({type(value).__name__})")
+    except TypeError:
+        raise TypeError(f"cannot set a scenario field to {value!r} ({type(value).__name__})") from None
 
 
 def _toml_inline(value: Any) -> str:

@@ -675,14 +675,7 @@ fn discover(
             .map(|b| serde_json::json!({"coverage": b.coverage, "density": b.density, "mass": b.mass}))
             .collect::<Vec<_>>());
         if write {
-            dibsim_experiments::output::write_atomic(
-                &dir.join("discovery.csv"),
-                d.trajectory_csv().as_bytes(),
-            )?;
-            dibsim_experiments::output::write_atomic(
-                &dir.join("discovery.json"),
-                serde_json::to_string_pretty(&d.json())?.as_bytes(),
-            )?;
+            d.write(&dir)?;
         }
         Ok(j.to_string())
     })
