@@ -1,36 +1,13 @@
 //! The month's hot path allocates (almost) nothing once a run has settled:
 //! every buffer is reused, order slots are recycled, and the month buckets
-//! are a ring. A counting global allocator (this test binary's own) checks it.
+//! are a ring. The binary's counting global allocator checks it.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract is System's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+/// The binary's own counting allocator (`dibsim bench` reports from it),
+/// installed as this test binary's global allocator too.
+#[path = "../src/alloc_count.rs"]
+mod alloc_count;
 
 fn allocations_per_month(scenario: &str) -> Vec<(i32, u64)> {
     let s = dibsim_experiments::loader::load(scenario, &[])
@@ -41,9 +18,9 @@ fn allocations_per_month(scenario: &str) -> Vec<(i32, u64)> {
     let mut out = Vec::new();
     while !w.finished() {
         let t = w.month();
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = alloc_count::allocations();
         w.step().unwrap();
-        out.push((t, ALLOCATIONS.load(Ordering::Relaxed) - before));
+        out.push((t, alloc_count::allocations() - before));
     }
     out
 }

@@ -146,7 +146,8 @@ pub struct CompareOutcome {
     pub recorders: Vec<Vec<Recorder>>,
     /// One row per scenario and exporter, in that order: `compare.csv`.
     pub rows: Vec<CompareRow>,
-    /// Lags by scenario, then replicate (from each run's order ledger).
+    /// Lags by scenario, then replicate (from each run's order ledger; empty
+    /// unless `spec.lags`).
     pub lags: Vec<Vec<Lags>>,
     pub elapsed: Duration,
 }
@@ -260,7 +261,9 @@ pub fn compare_loaded(spec: &CompareSpec, loaded: Vec<Loaded>) -> Result<Compare
         let mut recs = Vec::with_capacity(runs.len());
         let mut ls = Vec::with_capacity(runs.len());
         for out in runs {
-            ls.push(Lags::of(&p.cfg, out.ledger.as_deref().unwrap_or(&[]), a, b));
+            if let Some(orders) = &out.ledger {
+                ls.push(Lags::of(&p.cfg, orders, a, b));
+            }
             recs.push(out.recorder);
         }
         recorders.push(recs);

@@ -242,13 +242,17 @@ pub fn analyze(dir: &Path, metric: Option<&str>) -> Result<Vec<SensitivityRow>> 
             let noise: Vec<(f64, f64)> = cells[span.clone()].iter().map(|c| (c.1, c.2)).collect();
             series.push((group_label(&design, g, &pts.x[g * rows][..nl]), y, noise));
         }
-        let first = series.first().cloned();
-        if let Some((l0, y0, _)) = first {
-            for (lg, yg, _) in series.clone().iter().skip(1) {
-                let dy: Vec<f64> = yg.iter().zip(&y0).map(|(a, b)| a - b).collect();
-                series.push((format!("{lg} minus {l0}"), dy, Vec::new()));
-            }
-        }
+        // Each group's paired difference from the first.
+        let deltas: Vec<Series> = series
+            .iter()
+            .skip(1)
+            .map(|(lg, yg, _)| {
+                let (l0, y0, _) = &series[0];
+                let dy = yg.iter().zip(y0).map(|(a, b)| a - b).collect();
+                (format!("{lg} minus {l0}"), dy, Vec::new())
+            })
+            .collect();
+        series.extend(deltas);
         for (gi, (label, y, noise)) in series.iter().enumerate() {
             let seed = derive_seed(pts.manifest.seed, &[0x5345_4e53, mi as u64, gi as u64]);
             let x: Vec<Vec<f64>> = (0..rows)

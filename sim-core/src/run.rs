@@ -32,11 +32,8 @@ pub struct RunOutput {
 }
 
 fn finish(w: World) -> RunOutput {
-    let ledger = w.ledger();
-    RunOutput {
-        recorder: w.into_recorder(),
-        ledger,
-    }
+    let (recorder, ledger) = w.into_parts();
+    RunOutput { recorder, ledger }
 }
 
 /// One run, keeping the order ledger if `ledger`.

@@ -310,14 +310,13 @@ impl MonthBuckets {
         std::mem::take(&mut self.buckets[k])
     }
 
+    /// Nothing is filed while a month's bucket is out: approvals are filed
+    /// in `place_orders`, entries before their bucket is taken, and no
+    /// order is due a full lap of the ring ahead (`push` grows it first).
     fn put_back(&mut self, month: i32, mut ids: Vec<u32>) {
         ids.clear();
         let k = self.slot(month);
-        // Anything filed under this slot while it was out is for a later
-        // lap of the ring and goes after it (no order is due a full lap
-        // ahead: `push` grows the ring first).
-        let later = std::mem::take(&mut self.buckets[k]);
-        ids.extend_from_slice(&later);
+        debug_assert!(self.buckets[k].is_empty(), "a bucket was filed while taken");
         self.buckets[k] = ids;
     }
 }
@@ -684,7 +683,16 @@ impl World {
     /// The ledger so far, with a record for each order still open, in
     /// placement order (`None` unless [`World::keep_ledger`] was called).
     pub fn ledger(&self) -> Option<Vec<OrderRecord>> {
-        let mut out = self.ledger.clone()?;
+        self.ledger.clone().map(|done| self.with_open_orders(done))
+    }
+
+    /// The recorder and the ledger (with the open orders), without copying.
+    pub fn into_parts(mut self) -> (Recorder, Option<Vec<OrderRecord>>) {
+        let ledger = self.ledger.take().map(|done| self.with_open_orders(done));
+        (self.recorder, ledger)
+    }
+
+    fn with_open_orders(&self, mut out: Vec<OrderRecord>) -> Vec<OrderRecord> {
         let ended = |s: Status| matches!(s, Status::Done | Status::Cancelled | Status::Denied);
         // Slots of ended orders keep their ended status until reused.
         out.extend(self.orders.iter().filter(|o| !ended(o.status)).map(|o| {
@@ -696,7 +704,7 @@ impl World {
             record(o, outcome, None)
         }));
         out.sort_unstable_by_key(|r| r.seq);
-        Some(out)
+        out
     }
 
     pub fn into_recorder(self) -> Recorder {
