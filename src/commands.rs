@@ -826,7 +826,7 @@ fn sweep(
         "wrote {}, points.csv{} in {}",
         mf.runs_file(),
         if mf.timeseries_schema.is_some() {
-            format!(" and {}", mf.series_file())
+            format!(", {} and {}", mf.series_file(), mf.orders_file())
         } else {
             String::new()
         },

@@ -10,6 +10,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const SMALL: &str = "tests/fixtures/sweeps/small.toml";
+/// A small sweep that keeps every run's series and orders.
+const SERIES: &str = "tests/fixtures/sweeps/series.toml";
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -62,7 +64,42 @@ fn one_and_two_threads_give_identical_rows() {
             "{runs} differs"
         );
         assert_eq!(read(&a.join("points.csv")), read(&b.join("points.csv")));
+        // With time series: each run's series and orders too.
+        let (c, d) = (
+            dir.path().join(format!("c-{format}")),
+            dir.path().join(format!("d-{format}")),
+        );
+        for (threads, out) in [("1", &c), ("2", &d)] {
+            ok(&[
+                "--threads",
+                threads,
+                "sweep",
+                SERIES,
+                "--out",
+                s(out),
+                "--format",
+                format,
+                "-q",
+            ]);
+        }
+        for stem in ["runs", "timeseries", "orders"] {
+            let f = format!("{stem}.{format}");
+            assert!(read(&c.join(&f)) == read(&d.join(&f)), "{f} differs");
+        }
     }
+    // Every ok run of the series sweep has its orders, in run order.
+    let orders = text(&dir.path().join("c-csv/orders.csv"));
+    let mut runs: Vec<u64> = orders
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        runs.windows(2).all(|w| w[0] <= w[1]),
+        "orders out of run order"
+    );
+    runs.dedup();
+    assert_eq!(runs, (0..24).collect::<Vec<u64>>());
     // 8 points x 3 replicates, one row each, sorted by run, all ok.
     let csv = text(&dir.path().join("a-csv/runs.csv"));
     let rows: Vec<&str> = csv.lines().skip(1).collect();
@@ -113,6 +150,22 @@ fn forked_and_unforked_sweeps_agree() {
         "--no-fork",
     ]);
     assert_eq!(read(&a.join("runs.csv")), read(&b.join("runs.csv")));
+    // A fork's ledger carries the orders of the shared history.
+    let (c, d) = (dir.path().join("fork-s"), dir.path().join("nofork-s"));
+    ok(&["sweep", SERIES, "--out", s(&c), "--format", "csv", "-q"]);
+    ok(&[
+        "sweep",
+        SERIES,
+        "--out",
+        s(&d),
+        "--format",
+        "csv",
+        "-q",
+        "--no-fork",
+    ]);
+    for f in ["runs.csv", "timeseries.csv", "orders.csv"] {
+        assert!(read(&c.join(f)) == read(&d.join(f)), "{f} differs");
+    }
 }
 
 #[test]
@@ -145,6 +198,7 @@ fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
     assert!(kept > 0 && kept < 1200, "killed after {kept} of 1200 runs");
     assert!(!killed.join("runs.parquet").exists());
     assert!(killed.join("timeseries.partial.csv").exists());
+    assert!(killed.join("orders.partial.csv").exists());
     // Without --resume the folder is refused, not overwritten.
     let refused = run(&["sweep", s(&file), "--out", s(&killed), "-q"]);
     assert!(!refused.status.success());
@@ -155,17 +209,23 @@ fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
         said.contains(&format!("ran {} run(s)", 1200 - kept)),
         "only the missing runs are run: {said}"
     );
-    for f in ["runs.parquet", "points.csv", "timeseries.parquet"] {
+    for f in [
+        "runs.parquet",
+        "points.csv",
+        "timeseries.parquet",
+        "orders.parquet",
+    ] {
         assert!(read(&full.join(f)) == read(&killed.join(f)), "{f} differs");
     }
     assert!(!journal.exists());
+    assert!(!killed.join("orders.partial.csv").exists());
     // Resuming a finished sweep runs nothing.
     let again = ok(&["sweep", s(&file), "--out", s(&killed), "--resume", "-q"]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("already complete"));
 }
 
 #[test]
-fn a_series_journal_left_behind_the_runs_is_caught_up_on_resume() {
+fn detail_journals_left_behind_the_runs_are_caught_up_on_resume() {
     let dir = tempfile::tempdir().unwrap();
     let full = dir.path().join("full");
     ok(&[
@@ -177,8 +237,9 @@ fn a_series_journal_left_behind_the_runs_is_caught_up_on_resume() {
         "csv",
         "-q",
     ]);
-    // As if a power cut kept the runs journal whole but lost the series'
-    // tail: 20 runs recorded, the series of only some of them.
+    // As if a power cut kept the runs journal whole but lost the tails of
+    // the others: 20 runs recorded, the series and the orders of only some
+    // of them (each cut at its own run, the orders mid-line).
     let cut = dir.path().join("cut");
     std::fs::create_dir(&cut).unwrap();
     std::fs::copy(full.join("manifest.json"), cut.join("manifest.json")).unwrap();
@@ -192,6 +253,15 @@ fn a_series_journal_left_behind_the_runs_is_caught_up_on_resume() {
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(cut.join("timeseries.partial.csv"), part).unwrap();
+    let orders = text(&full.join("orders.csv"));
+    let lines: Vec<&str> = orders.lines().collect();
+    let end = lines
+        .iter()
+        .position(|l| l.starts_with("12,"))
+        .expect("orders of run 12");
+    let mut part: String = lines[..end].iter().map(|l| format!("{l}\n")).collect();
+    part.push_str(&lines[end][..lines[end].len() / 2]);
+    std::fs::write(cut.join("orders.partial.csv"), part).unwrap();
     ok(&[
         "sweep",
         "tests/fixtures/sweeps/series.toml",
@@ -202,7 +272,7 @@ fn a_series_journal_left_behind_the_runs_is_caught_up_on_resume() {
         "--resume",
         "-q",
     ]);
-    for f in ["runs.csv", "points.csv", "timeseries.csv"] {
+    for f in ["runs.csv", "points.csv", "timeseries.csv", "orders.csv"] {
         assert!(read(&full.join(f)) == read(&cut.join(f)), "{f} differs");
     }
 }
@@ -288,7 +358,12 @@ fn shards_merge_into_the_unsharded_sweep_and_gaps_are_named() {
         "--out",
         s(&merged),
     ]);
-    for f in ["runs.parquet", "points.csv", "timeseries.parquet"] {
+    for f in [
+        "runs.parquet",
+        "points.csv",
+        "timeseries.parquet",
+        "orders.parquet",
+    ] {
         assert!(read(&full.join(f)) == read(&merged.join(f)), "{f} differs");
     }
     // A shard of another sweep is refused.
@@ -361,6 +436,50 @@ fn one_run_of_a_sweep_is_reproduced_by_dibsim_run_with_its_seed_and_sets() {
         .position(|h| *h == "share_alpha_2025_2029")
         .unwrap();
     assert_eq!(row[col].parse::<f64>().unwrap(), share);
+    // Its orders are the sweep's orders of run 17, line for line.
+    let alone_orders = text(&one.join("orders.csv"));
+    let alone_orders: Vec<&str> = alone_orders.lines().skip(1).collect();
+    assert!(alone_orders.len() > 10, "{} orders", alone_orders.len());
+    let swept = text(&sw.join("orders.csv"));
+    let from_sweep: Vec<&str> = swept
+        .lines()
+        .filter_map(|l| l.strip_prefix("17,5,2,"))
+        .collect();
+    assert_eq!(from_sweep, alone_orders);
+    // And so are its rows of orders.parquet, value for value.
+    let swp = dir.path().join("swp");
+    ok(&["sweep", SERIES, "--out", s(&swp), "-q"]);
+    let mf = dibsim_experiments::sweep::Manifest::read(&swp).unwrap();
+    let schema = mf.orders_schema.clone().expect("orders are kept");
+    let mut parquet = Vec::new();
+    dibsim_experiments::sweep::store::read_file(&swp.join("orders.parquet"), &schema, &mut |r| {
+        if r[0].as_u64() == 17 {
+            parquet.push(r);
+        }
+        Ok(())
+    })
+    .unwrap();
+    let mut csv = csv::Reader::from_path(one.join("orders.csv")).unwrap();
+    let names: Vec<String> = csv.headers().unwrap().iter().map(str::to_string).collect();
+    assert!(names.iter().eq(schema.iter().skip(3).map(|c| &c.name)));
+    let records: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
+    assert_eq!(parquet.len(), records.len());
+    use dibsim_experiments::sweep::store::Cell;
+    for (p, c) in parquet.iter().zip(&records) {
+        assert_eq!((p[1].as_u64(), p[2].as_u64()), (5, 2));
+        for ((cell, field), name) in p[3..].iter().zip(c.iter()).zip(&names) {
+            let same = match cell {
+                Cell::U(x) => field.parse::<u64>().ok() == Some(*x),
+                Cell::I(x) => field.parse::<i64>().ok() == Some(*x),
+                Cell::F(x) if x.is_nan() => field.is_empty(),
+                Cell::F(x) => field.parse::<f64>().ok() == Some(*x),
+                Cell::B(x) => field.parse::<bool>().ok() == Some(*x),
+                Cell::T(x) => x == field,
+                Cell::Null => field.is_empty(),
+            };
+            assert!(same, "{name}: parquet {cell:?}, orders.csv `{field}`");
+        }
+    }
 }
 
 #[test]

@@ -147,10 +147,22 @@ pub const ORDER_COLUMNS: &[&str] = &[
 /// `delivered_tiv` is what the order delivered in the reported months, so
 /// that per exporter it sums to `timeseries.csv`'s `deliveries_tiv`.
 pub fn orders_csv(cfg: &dibsim_core::Compiled, orders: &[dibsim_core::OrderRecord]) -> String {
-    let s = &cfg.scenario;
     let mut out = String::with_capacity(orders.len() * 200 + 256);
     out.push_str(&ORDER_COLUMNS.join(","));
     out.push('\n');
+    order_rows(cfg, orders, "", &mut out);
+    out
+}
+
+/// The rows of `orders.csv` without its header, each line starting with
+/// `prefix` (a sweep's key columns of the run, `run,point,replicate,`).
+pub fn order_rows(
+    cfg: &dibsim_core::Compiled,
+    orders: &[dibsim_core::OrderRecord],
+    prefix: &str,
+    out: &mut String,
+) {
+    let s = &cfg.scenario;
     let month = |m: Option<i32>| m.map(|m| m.to_string()).unwrap_or_default();
     for o in orders {
         let lp = &cfg.lines[o.line as usize];
@@ -163,7 +175,7 @@ pub fn orders_csv(cfg: &dibsim_core::Compiled, orders: &[dibsim_core::OrderRecor
         let ally = &s.allies[o.ally as usize];
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{prefix}{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             o.seq,
             csv_field(&ally.name),
             csv_field(&ally.region),
@@ -186,5 +198,4 @@ pub fn orders_csv(cfg: &dibsim_core::Compiled, orders: &[dibsim_core::OrderRecor
             num(o.delivered_reported),
         );
     }
-    out
 }

@@ -19,14 +19,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use dibsim_core::metrics::METRICS as SERIES;
-use dibsim_core::run::{groups, run_group, run_one, Prepared};
+use dibsim_core::run::{groups, run_group_with, run_one_with, Prepared, RunOutput};
 use dibsim_core::{Recorder, RunError};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use serde::{Deserialize, Serialize};
 
 use super::spec::{MetricColumn, ParamKind, Shard, Sweep};
 use super::store::{self, Cell, ColType, Column, Journal, Schema, Sink};
-use crate::output::write_atomic;
+use crate::output::{order_rows, write_atomic, ORDER_COLUMNS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,6 +75,9 @@ pub struct Manifest {
     #[serde(default)]
     pub plugins: Vec<crate::plugins::Provenance>,
     pub timeseries_schema: Option<Schema>,
+    /// With `timeseries`: every run's order ledger (`orders.parquet`).
+    #[serde(default)]
+    pub orders_schema: Option<Schema>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -86,13 +89,59 @@ pub struct Axis {
 pub const MANIFEST: &str = "manifest.json";
 pub const RUNS_JOURNAL: &str = "runs.partial.csv";
 pub const SERIES_JOURNAL: &str = "timeseries.partial.csv";
+pub const ORDERS_JOURNAL: &str = "orders.partial.csv";
+
+/// What a sweep keeps of each run besides its row of `runs`, when its file
+/// asks for time series: the monthly series and the order ledger, each in
+/// long format under the run's key columns (`run, point, replicate`). Both
+/// take the same path: a journal beside the runs journal, finished by
+/// [`finalize`] into `timeseries.*` and `orders.*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Orders,
+    Series,
+}
+
+impl Detail {
+    /// In the order the writer appends a chunk's rows, each journal on disk
+    /// before the next, and all before the runs journal records the chunk.
+    pub const ALL: [Detail; 2] = [Detail::Orders, Detail::Series];
+
+    /// The finished file's name without its extension.
+    pub fn stem(self) -> &'static str {
+        match self {
+            Detail::Orders => "orders",
+            Detail::Series => "timeseries",
+        }
+    }
+
+    pub fn journal(self) -> &'static str {
+        match self {
+            Detail::Orders => ORDERS_JOURNAL,
+            Detail::Series => SERIES_JOURNAL,
+        }
+    }
+}
 
 impl Manifest {
     pub fn runs_file(&self) -> String {
         format!("runs.{}", self.format.ext())
     }
     pub fn series_file(&self) -> String {
-        format!("timeseries.{}", self.format.ext())
+        self.detail_file(Detail::Series)
+    }
+    pub fn orders_file(&self) -> String {
+        self.detail_file(Detail::Orders)
+    }
+    pub fn detail_file(&self, d: Detail) -> String {
+        format!("{}.{}", d.stem(), self.format.ext())
+    }
+    /// The columns of a detail this sweep keeps (`None`: not kept).
+    pub fn detail_schema(&self, d: Detail) -> Option<&Schema> {
+        match d {
+            Detail::Orders => self.orders_schema.as_ref(),
+            Detail::Series => self.timeseries_schema.as_ref(),
+        }
     }
     pub fn read(dir: &Path) -> Result<Manifest> {
         let path = dir.join(MANIFEST);
@@ -141,24 +190,59 @@ pub fn runs_schema(sweep: &Sweep) -> Schema {
     s
 }
 
+/// The key columns of a run's detail rows.
+const DETAIL_KEYS: [(&str, ColType); 3] = [
+    ("run", ColType::U64),
+    ("point", ColType::U32),
+    ("replicate", ColType::U32),
+];
+
 fn series_schema() -> Schema {
-    let mut s: Schema = [
-        ("run", ColType::U64),
-        ("point", ColType::U32),
-        ("replicate", ColType::U32),
-        ("month", ColType::I64),
-        ("year", ColType::I64),
-        ("exporter", ColType::Text),
-    ]
-    .iter()
-    .map(|(n, t)| Column {
-        name: n.to_string(),
-        ty: *t,
-    })
-    .collect();
+    let mut s: Schema = DETAIL_KEYS
+        .iter()
+        .chain(&[
+            ("month", ColType::I64),
+            ("year", ColType::I64),
+            ("exporter", ColType::Text),
+        ])
+        .map(|(n, t)| Column {
+            name: n.to_string(),
+            ty: *t,
+        })
+        .collect();
     s.extend(SERIES.iter().map(|m| Column {
         name: m.to_string(),
         ty: ColType::F64,
+    }));
+    s
+}
+
+/// The key columns, then those of `dibsim run --out`'s `orders.csv`
+/// ([`ORDER_COLUMNS`]), typed.
+fn orders_schema() -> Schema {
+    let mut s: Schema = DETAIL_KEYS
+        .iter()
+        .map(|(n, t)| Column {
+            name: n.to_string(),
+            ty: *t,
+        })
+        .collect();
+    s.extend(ORDER_COLUMNS.iter().map(|&name| Column {
+        name: name.to_string(),
+        ty: match name {
+            "order_id" => ColType::U64,
+            "placed_month" => ColType::I64,
+            // Months that may not have happened (yet).
+            "decision_month" | "entry_month" | "first_delivery_month" | "last_delivery_month" => {
+                ColType::OptI64
+            }
+            "size_tiv"
+            | "price_musd"
+            | "quoted_wait_months"
+            | "realised_wait_months"
+            | "delivered_tiv" => ColType::F64,
+            _ => ColType::Text,
+        },
     }));
     s
 }
@@ -198,6 +282,7 @@ pub fn manifest(sweep: &Sweep, shard: Shard, format: Format) -> Manifest {
         design: sweep.design.clone(),
         plugins: crate::plugins::provenance(&sweep.base_scenario).unwrap_or_default(),
         timeseries_schema: sweep.file.output.timeseries.then(series_schema),
+        orders_schema: sweep.file.output.timeseries.then(orders_schema),
     }
 }
 
@@ -250,7 +335,7 @@ fn run_row(
     sweep: &Sweep,
     point: usize,
     replicate: u32,
-    out: &Result<Recorder, String>,
+    out: Result<&Recorder, &String>,
 ) -> Vec<Cell> {
     let mut row = vec![
         Cell::U(sweep.run_index(point, replicate)),
@@ -258,7 +343,7 @@ fn run_row(
         Cell::U(replicate as u64),
         Cell::U(sweep.seed(point, replicate)),
         Cell::T(if out.is_ok() { "ok" } else { "failed" }.into()),
-        Cell::T(out.as_ref().err().map(|e| one_line(e)).unwrap_or_default()),
+        Cell::T(out.err().map(|e| one_line(e)).unwrap_or_default()),
     ];
     row.extend(
         sweep.points[point]
@@ -379,17 +464,20 @@ struct Done {
     index: usize,
     last_of_chunk: bool,
     rows: Vec<(u64, String)>,
-    series: Vec<(u64, String)>,
+    /// Journal text per run, by `Detail as usize`.
+    details: [Vec<(u64, String)>; 2],
     failed: usize,
 }
 
 pub type PrepareFn = dyn Fn(&dibsim_core::Scenario) -> Result<Prepared> + Sync;
 
-fn work(sweep: &Sweep, job: &Job, fork: bool, timeseries: bool, prepare: &PrepareFn) -> Done {
+/// Runs a job. With `details` (a sweep keeping time series) each run keeps
+/// its order ledger too, and the job returns both details' journal text.
+fn work(sweep: &Sweep, job: &Job, fork: bool, details: bool, prepare: &PrepareFn) -> Done {
     let (prepared, groups) = job.chunk.build(sweep, prepare);
     let first = job.chunk.points.start;
     let r = job.replicate;
-    let mut outs: BTreeMap<usize, Result<Recorder, String>> = BTreeMap::new();
+    let mut outs: BTreeMap<usize, Result<RunOutput, String>> = BTreeMap::new();
     let describe = |p: usize, e: RunError| {
         format!("{e} (point {p}, replicate {r}, seed {})", sweep.seed(p, r))
     };
@@ -402,7 +490,7 @@ fn work(sweep: &Sweep, job: &Job, fork: bool, timeseries: bool, prepare: &Prepar
                 .iter()
                 .filter_map(|&p| prepared[p - first].as_ref().ok())
                 .collect();
-            for (p, o) in members.iter().zip(run_group(&preps, seed)) {
+            for (p, o) in members.iter().zip(run_group_with(&preps, seed, details)) {
                 outs.insert(*p, o.map_err(|e| describe(*p, e)));
             }
         }
@@ -411,13 +499,13 @@ fn work(sweep: &Sweep, job: &Job, fork: bool, timeseries: bool, prepare: &Prepar
             if let Ok(prep) = &prepared[p - first] {
                 outs.insert(
                     p,
-                    run_one(prep, sweep.seed(p, r)).map_err(|e| describe(p, e)),
+                    run_one_with(prep, sweep.seed(p, r), details).map_err(|e| describe(p, e)),
                 );
             }
         }
     }
     let mut rows = Vec::with_capacity(job.points.len());
-    let mut series = Vec::new();
+    let mut kept: [Vec<(u64, String)>; 2] = Default::default();
     let mut failed = 0;
     for &p in &job.points {
         let out = match outs.remove(&p) {
@@ -428,25 +516,34 @@ fn work(sweep: &Sweep, job: &Job, fork: bool, timeseries: bool, prepare: &Prepar
             }),
         };
         failed += out.is_err() as usize;
+        let run = sweep.run_index(p, r);
         let mut text = String::new();
-        store::encode(&run_row(sweep, p, r, &out), &mut text);
-        rows.push((sweep.run_index(p, r), text));
-        if let (true, Ok(rec)) = (timeseries, &out) {
+        store::encode(
+            &run_row(sweep, p, r, out.as_ref().map(|o| &o.recorder)),
+            &mut text,
+        );
+        rows.push((run, text));
+        if let (true, Ok(o)) = (details, &out) {
             let mut text = String::new();
-            series_text(sweep, p, r, rec, &mut text);
-            series.push((sweep.run_index(p, r), text));
+            series_text(sweep, p, r, &o.recorder, &mut text);
+            kept[Detail::Series as usize].push((run, text));
+            if let (Some(ledger), Ok(prep)) = (&o.ledger, &prepared[p - first]) {
+                let mut text = String::new();
+                order_rows(&prep.cfg, ledger, &format!("{run},{p},{r},"), &mut text);
+                kept[Detail::Orders as usize].push((run, text));
+            }
         }
     }
     Done {
         index: job.index,
         last_of_chunk: job.last_of_chunk,
         rows,
-        series,
+        details: kept,
         failed,
     }
 }
 
-/// Runs per chunk at most: few enough that a chunk's rows (and series),
+/// Runs per chunk at most: few enough that a chunk's rows (and details),
 /// held back for ordering, stay small whatever the sweep's size.
 fn chunk_runs(sweep: &Sweep) -> u64 {
     if sweep.file.output.timeseries {
@@ -613,7 +710,6 @@ pub fn execute(
     let dir = &opts.out;
     let mf = manifest(sweep, opts.shard, opts.format);
     let runs_journal = dir.join(RUNS_JOURNAL);
-    let series_journal = dir.join(SERIES_JOURNAL);
     let has_manifest = dir.join(MANIFEST).is_file();
     if has_manifest && !opts.resume {
         bail!(
@@ -633,6 +729,7 @@ pub fn execute(
             || old.shard != mf.shard
             || old.format != mf.format
             || old.timeseries_schema.is_some() != mf.timeseries_schema.is_some()
+            || old.orders_schema.is_some() != mf.orders_schema.is_some()
         {
             bail!(
                 "{} holds another sweep (or shard, or format): it was `{}` shard {}/{} as {:?}; this is `{}` shard {}/{} as {:?}. Use another --out",
@@ -663,24 +760,31 @@ pub fn execute(
                 }
             }
             done_rows = st.rows;
-            // The series journal must hold every ok run the runs journal
-            // does (a power cut can leave it behind despite the write
-            // order); if not, both go back to where the series is whole.
-            if let Some(schema) = &mf.timeseries_schema {
+            // Each detail journal must hold every ok run the runs journal
+            // does (a power cut can leave one behind despite the write
+            // order); if not, all go back to where every detail is whole.
+            // An ok run without orders (possible in a tiny world) looks the
+            // same to the orders journal: its runs are repeated, which
+            // costs time and changes no byte.
+            for d in Detail::ALL {
+                let Some(schema) = mf.detail_schema(d) else {
+                    continue;
+                };
+                let path = dir.join(d.journal());
                 let lo = mf.range[0] + done_rows;
                 let last_ok = last_ok_run(&runs_journal, lo)?;
-                let series_last = if series_journal.exists() {
-                    store::scan_journal(&series_journal, schema, Some(lo))?.last_run
+                let last = if path.exists() {
+                    store::scan_journal(&path, schema, Some(lo))?.last_run
                 } else {
                     None
                 };
-                if series_last != last_ok {
-                    // The last run with series rows may itself be cut short.
-                    let back = series_last.unwrap_or(mf.range[0]).max(mf.range[0]);
+                if last != last_ok {
+                    // The last run with rows may itself be cut short.
+                    let back = last.unwrap_or(mf.range[0]).max(mf.range[0]);
                     eprintln!(
                         "resume: {} lags behind the runs (last whole run {:?}, runs journal has {:?}); continuing from run {back}",
-                        series_journal.display(),
-                        series_last,
+                        path.display(),
+                        last,
                         last_ok
                     );
                     done_rows = back - mf.range[0];
@@ -702,32 +806,32 @@ pub fn execute(
         &mf.runs_schema,
         keep(&runs_journal, &mf.runs_schema, Some(lo))?,
     )?;
-    let mut series = match &mf.timeseries_schema {
-        Some(s) => Some(Journal::open(
-            &series_journal,
-            s,
-            keep(&series_journal, s, Some(lo))?,
-        )?),
-        None => None,
-    };
+    let mut details: [Option<Journal>; 2] = [None, None];
+    for d in Detail::ALL {
+        if let Some(s) = mf.detail_schema(d) {
+            let path = dir.join(d.journal());
+            details[d as usize] = Some(Journal::open(&path, s, keep(&path, s, Some(lo))?)?);
+        }
+    }
     let started = Instant::now();
     let total = mf.range[1] - mf.range[0];
     let mut done = done_rows;
     progress.start(done, total);
     let shown = &mut *progress;
-    let timeseries = mf.timeseries_schema.is_some();
+    let keep_details = mf.timeseries_schema.is_some();
     let fork = opts.fork;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Done>(64);
     // The writer runs on its own thread; the jobs run on the caller's rayon
     // pool (the global one, or one a benchmark installed).
-    let result: Result<(Journal, Option<Journal>, u64, u64)> = std::thread::scope(|scope| {
-        let writer = scope.spawn(move || -> Result<(Journal, Option<Journal>, u64, u64)> {
+    type Written = (Journal, [Option<Journal>; 2], u64, u64);
+    let result: Result<Written> = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<Written> {
             let mut failed_total = 0u64;
             let mut ran = 0u64;
             let mut pending: BTreeMap<usize, Done> = BTreeMap::new();
             let mut next = 0usize;
             let mut chunk_rows: Vec<(u64, String)> = Vec::new();
-            let mut chunk_series: Vec<(u64, String)> = Vec::new();
+            let mut chunk_details: [Vec<(u64, String)>; 2] = Default::default();
             let mut chunk_failed = 0usize;
             let mut last_sync = Instant::now();
             for d in rx {
@@ -735,21 +839,26 @@ pub fn execute(
                 while let Some(d) = pending.remove(&next) {
                     next += 1;
                     chunk_rows.extend(d.rows);
-                    chunk_series.extend(d.series);
+                    for (c, rows) in chunk_details.iter_mut().zip(d.details) {
+                        c.extend(rows);
+                    }
                     chunk_failed += d.failed;
                     if !d.last_of_chunk {
                         continue;
                     }
                     chunk_rows.sort_unstable_by_key(|(run, _)| *run);
-                    chunk_series.sort_unstable_by_key(|(run, _)| *run);
-                    // Series first: the runs journal decides what is done.
-                    if let Some(s) = &mut series {
-                        let text: String = chunk_series.iter().map(|(_, t)| t.as_str()).collect();
-                        s.append(&text)?;
-                        // On disk before the runs that need it are
-                        // recorded: not even a power cut leaves it
-                        // behind the runs journal.
-                        s.sync()?;
+                    // Details first: the runs journal decides what is done.
+                    for k in Detail::ALL {
+                        let rows = &mut chunk_details[k as usize];
+                        rows.sort_unstable_by_key(|(run, _)| *run);
+                        if let Some(j) = &mut details[k as usize] {
+                            let text: String = rows.iter().map(|(_, t)| t.as_str()).collect();
+                            j.append(&text)?;
+                            // On disk before the next detail and the runs
+                            // that need it are recorded: not even a power
+                            // cut leaves it behind the runs journal.
+                            j.sync()?;
+                        }
                     }
                     let text: String = chunk_rows.iter().map(|(_, t)| t.as_str()).collect();
                     journal.append(&text)?;
@@ -767,31 +876,31 @@ pub fn execute(
                         return Err(Interrupted { done, total }.into());
                     }
                     chunk_rows.clear();
-                    chunk_series.clear();
+                    chunk_details.iter_mut().for_each(Vec::clear);
                     chunk_failed = 0;
                 }
             }
-            Ok((journal, series, ran, failed_total))
+            Ok((journal, details, ran, failed_total))
         });
         // A closed channel means the writer stopped on an error (its
         // error is returned below): stop taking jobs.
         let _ = jobs(sweep, lo, hi, !(fork && sweep.file.common_random_numbers))
             .par_bridge()
             .try_for_each_with(tx, |tx, job| {
-                tx.send(work(sweep, &job, fork, timeseries, prepare))
+                tx.send(work(sweep, &job, fork, keep_details, prepare))
             });
         writer
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("the sweep's writer thread panicked")))
     });
-    let (mut journal, mut series, ran, failed_total) = result?;
+    let (mut journal, mut details, ran, failed_total) = result?;
     progress.finish();
-    if let Some(s) = &mut series {
-        s.sync()?;
+    for j in details.iter_mut().flatten() {
+        j.sync()?;
     }
     journal.sync()?;
     drop(journal);
-    drop(series);
+    drop(details);
     let st = store::scan_journal(&runs_journal, &mf.runs_schema, None)?;
     if st.rows != mf.range[1] - mf.range[0] {
         bail!(
@@ -879,7 +988,7 @@ pub fn finalize(dir: &Path, mf: &Manifest, sources: &[PathBuf]) -> Result<()> {
             }
             sink.push(row)
         };
-        read_source(src, mf, false, &mut push)?;
+        read_source(src, mf, None, &mut push)?;
     }
     coverage.check(mf)?;
     sink.finish()?;
@@ -908,14 +1017,17 @@ pub fn finalize(dir: &Path, mf: &Manifest, sources: &[PathBuf]) -> Result<()> {
         store::encode(&row, &mut text);
     }
     write_atomic(&dir.join("points.csv"), text.as_bytes())?;
-    if let Some(schema) = &mf.timeseries_schema {
-        let mut sink = Sink::create(&dir.join(mf.series_file()), schema)?;
+    for d in [Detail::Series, Detail::Orders] {
+        let Some(schema) = mf.detail_schema(d) else {
+            continue;
+        };
+        let mut sink = Sink::create(&dir.join(mf.detail_file(d)), schema)?;
         for src in sources {
             let mut range = mf.range;
             if let Ok(m) = Manifest::read(src) {
                 range = m.range;
             }
-            read_source(src, mf, true, &mut |row: Vec<Cell>| {
+            read_source(src, mf, Some(d), &mut |row: Vec<Cell>| {
                 let run = row[0].as_u64();
                 if run >= range[0] && run < range[1] {
                     sink.push(row)?;
@@ -925,7 +1037,7 @@ pub fn finalize(dir: &Path, mf: &Manifest, sources: &[PathBuf]) -> Result<()> {
         }
         sink.finish()?;
     }
-    for f in [RUNS_JOURNAL, SERIES_JOURNAL] {
+    for f in [RUNS_JOURNAL, SERIES_JOURNAL, ORDERS_JOURNAL] {
         let p = dir.join(f);
         if p.exists() {
             std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
@@ -934,21 +1046,22 @@ pub fn finalize(dir: &Path, mf: &Manifest, sources: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// Streams a folder's rows: its finished file if it has one, else its journal.
+/// Streams a folder's rows of its runs (`detail` None) or of a detail: its
+/// finished file if it has one, else its journal.
 fn read_source(
     dir: &Path,
     mf: &Manifest,
-    series: bool,
+    detail: Option<Detail>,
     f: &mut dyn FnMut(Vec<Cell>) -> Result<()>,
 ) -> Result<()> {
-    let (journal, finished, schema) = if series {
-        (
-            SERIES_JOURNAL,
-            mf.series_file(),
-            mf.timeseries_schema.clone().unwrap_or_default(),
-        )
-    } else {
-        (RUNS_JOURNAL, mf.runs_file(), mf.runs_schema.clone())
+    let (journal, finished, schema, stem) = match detail {
+        Some(d) => (
+            d.journal(),
+            mf.detail_file(d),
+            mf.detail_schema(d).cloned().unwrap_or_default(),
+            d.stem(),
+        ),
+        None => (RUNS_JOURNAL, mf.runs_file(), mf.runs_schema.clone(), "runs"),
     };
     let j = dir.join(journal);
     if j.is_file() {
@@ -960,15 +1073,12 @@ fn read_source(
     }
     // Another format's finished file.
     for ext in ["parquet", "csv"] {
-        let p = dir.join(format!(
-            "{}.{ext}",
-            if series { "timeseries" } else { "runs" }
-        ));
+        let p = dir.join(format!("{stem}.{ext}"));
         if p.is_file() {
             return store::read_file(&p, &schema, f);
         }
     }
-    if series {
+    if detail.is_some() {
         return Ok(());
     }
     bail!(
@@ -1123,7 +1233,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     let sources: Vec<PathBuf> = manifests.iter().map(|(d, _)| d.clone()).collect();
     let result = finalize(out, &missing_view, &sources);
     if let Err(e) = result {
-        for f in [mf.runs_file(), mf.series_file(), "points.csv".into()] {
+        for f in [
+            mf.runs_file(),
+            mf.series_file(),
+            mf.orders_file(),
+            "points.csv".into(),
+        ] {
             let p = out.join(&f);
             std::fs::remove_file(store::tmp_path(&p)).ok();
             std::fs::remove_file(&p).ok();
@@ -1176,6 +1291,33 @@ mod tests {
             runs.sort_unstable();
             assert_eq!(runs, (lo..hi).collect::<Vec<_>>(), "lo {lo} hi {hi}");
         }
+    }
+
+    #[test]
+    fn orders_are_typed_column_by_column() {
+        let s = orders_schema();
+        let names: Vec<&str> = s.iter().skip(3).map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ORDER_COLUMNS);
+        // A column added to orders.csv must be given its type here.
+        let text: Vec<&str> = s
+            .iter()
+            .filter(|c| c.ty == ColType::Text)
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "ally",
+                "region",
+                "exporter",
+                "owner",
+                "line",
+                "category",
+                "tier",
+                "outcome",
+                "priority_class"
+            ]
+        );
     }
 
     #[test]

@@ -324,7 +324,8 @@ pub struct OutputSpec {
     /// Calendar-year windows, inclusive (default: 2026-2035).
     #[serde(default = "default_windows")]
     pub windows: Vec<[i32; 2]>,
-    /// Also keep every run's monthly series (`timeseries.parquet`).
+    /// Also keep every run's monthly series (`timeseries.parquet`) and its
+    /// order ledger (`orders.parquet`).
     #[serde(default)]
     pub timeseries: bool,
 }

@@ -33,6 +33,10 @@ pub enum ColType {
     U32,
     U64,
     I64,
+    /// An integer that may be missing (null in Parquet, empty in CSV): the
+    /// months of an order that did not happen.
+    #[serde(rename = "opt_i64")]
+    OptI64,
     F64,
     Bool,
     Text,
@@ -47,7 +51,9 @@ pub struct Column {
 
 pub type Schema = Vec<Column>;
 
-/// One cell. Missing floats are NaN (written empty in CSV, null in Parquet).
+/// One cell. Missing floats are NaN and missing integers (of an
+/// [`ColType::OptI64`] column) `Null`: both written empty in CSV, null in
+/// Parquet.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     U(u64),
@@ -55,6 +61,7 @@ pub enum Cell {
     F(f64),
     B(bool),
     T(String),
+    Null,
 }
 
 impl Cell {
@@ -80,12 +87,15 @@ impl Cell {
             Cell::F(x) => out.push_str(&num(*x)),
             Cell::B(x) => out.push_str(if *x { "true" } else { "false" }),
             Cell::T(s) => out.push_str(&csv_field(s)),
+            Cell::Null => {}
         }
     }
     fn parse(ty: ColType, text: &str) -> Result<Cell> {
         Ok(match ty {
             ColType::U32 | ColType::U64 => Cell::U(text.parse()?),
             ColType::I64 => Cell::I(text.parse()?),
+            ColType::OptI64 if text.is_empty() => Cell::Null,
+            ColType::OptI64 => Cell::I(text.parse()?),
             ColType::F64 if text.is_empty() => Cell::F(f64::NAN),
             ColType::F64 => Cell::F(text.parse()?),
             ColType::Bool => Cell::B(text.parse()?),
@@ -295,6 +305,7 @@ fn arrow_schema(schema: &Schema) -> Arc<ArrowSchema> {
                     ColType::U32 => (DataType::UInt32, false),
                     ColType::U64 => (DataType::UInt64, false),
                     ColType::I64 => (DataType::Int64, false),
+                    ColType::OptI64 => (DataType::Int64, true),
                     ColType::F64 => (DataType::Float64, true),
                     ColType::Bool => (DataType::Boolean, false),
                     ColType::Text => (DataType::Utf8, false),
@@ -427,6 +438,17 @@ impl Sink {
                         });
                         Arc::new(b.finish())
                     }
+                    ColType::OptI64 => {
+                        let mut b = Int64Builder::with_capacity(rows.len());
+                        rows.iter().for_each(|r| {
+                            b.append_option(match r[i] {
+                                Cell::I(x) => Some(x),
+                                Cell::U(x) => Some(x as i64),
+                                _ => None,
+                            })
+                        });
+                        Arc::new(b.finish())
+                    }
                     ColType::F64 => {
                         let mut b = Float64Builder::with_capacity(rows.len());
                         rows.iter().for_each(|r| {
@@ -523,6 +545,8 @@ pub fn read_parquet(
                         ColType::U32 => Cell::U(a.as_primitive::<UInt32Type>().value(r) as u64),
                         ColType::U64 => Cell::U(a.as_primitive::<UInt64Type>().value(r)),
                         ColType::I64 => Cell::I(a.as_primitive::<Int64Type>().value(r)),
+                        ColType::OptI64 if a.is_null(r) => Cell::Null,
+                        ColType::OptI64 => Cell::I(a.as_primitive::<Int64Type>().value(r)),
                         ColType::F64 => Cell::F(if a.is_null(r) {
                             f64::NAN
                         } else {
@@ -539,7 +563,7 @@ pub fn read_parquet(
     Ok(())
 }
 
-/// Reads a finished runs or timeseries file, by its extension.
+/// Reads a finished runs, timeseries or orders file, by its extension.
 pub fn read_file(
     path: &Path,
     schema: &Schema,
@@ -564,6 +588,7 @@ mod tests {
             ("ok", ColType::Bool),
             ("msg", ColType::Text),
             ("k", ColType::I64),
+            ("m", ColType::OptI64),
         ]
         .iter()
         .map(|(n, t)| Column {
@@ -587,6 +612,11 @@ mod tests {
                         String::new()
                     }),
                     Cell::I(-(i as i64)),
+                    if i % 3 == 1 {
+                        Cell::Null
+                    } else {
+                        Cell::I(i as i64 - 7)
+                    },
                 ]
             })
             .collect()
