@@ -38,11 +38,13 @@ def read(path: Path) -> pl.DataFrame:
 
 
 def assert_same_sweep(a: Path, b: Path) -> None:
-    """Two finished sweep folders hold the same runs, points and series."""
+    """Two finished sweep folders hold the same runs, points, series and orders."""
     assert_frames_identical(read(a / "runs.parquet"), read(b / "runs.parquet"))
     assert (a / "points.csv").read_bytes() == (b / "points.csv").read_bytes()
-    if (b / "timeseries.parquet").exists():
-        assert_frames_identical(read(a / "timeseries.parquet"), read(b / "timeseries.parquet"))
+    for name in ("timeseries.parquet", "orders.parquet"):
+        assert (a / name).exists() == (b / name).exists(), name
+        if (b / name).exists():
+            assert_frames_identical(read(a / name), read(b / name))
 
 
 @pytest.fixture(scope="session")
