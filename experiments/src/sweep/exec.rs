@@ -669,18 +669,25 @@ pub fn execute(
             if let Some(schema) = &mf.timeseries_schema {
                 let lo = mf.range[0] + done_rows;
                 let last_ok = last_ok_run(&runs_journal, lo)?;
-                let series_last = if series_journal.exists() {
-                    store::scan_journal(&series_journal, schema, Some(lo))?.last_run
+                let series = if series_journal.exists() {
+                    Some(store::scan_journal(&series_journal, schema, Some(lo))?)
                 } else {
                     None
                 };
-                if series_last != last_ok {
-                    // The last run with series rows may itself be cut short.
+                let series_last = series.as_ref().and_then(|s| s.last_run);
+                // The last run with series rows may itself be cut short,
+                // at a row boundary: count its rows.
+                let last_whole = match (&series, series_last) {
+                    (Some(st), Some(run)) => st.last_run_rows == series_rows(sweep, run)?,
+                    _ => true,
+                };
+                if series_last != last_ok || !last_whole {
                     let back = series_last.unwrap_or(mf.range[0]).max(mf.range[0]);
                     eprintln!(
-                        "resume: {} lags behind the runs (last whole run {:?}, runs journal has {:?}); continuing from run {back}",
+                        "resume: {} lags behind the runs (last run with series rows {:?}{}, runs journal has {:?}); continuing from run {back}",
                         series_journal.display(),
                         series_last,
+                        if last_whole { "" } else { ", cut short" },
                         last_ok
                     );
                     done_rows = back - mf.range[0];
@@ -808,6 +815,16 @@ pub fn execute(
         elapsed: started.elapsed(),
         already_complete: false,
     })
+}
+
+/// The time series rows an ok run writes: a row per reported month and
+/// exporter of its point's scenario (an axis may change either).
+fn series_rows(sweep: &Sweep, run: u64) -> Result<u64> {
+    let (point, _) = sweep.locate(run);
+    let s = sweep
+        .scenario(point)
+        .with_context(|| format!("point {point} of run {run}"))?;
+    Ok(s.months as u64 * s.exporters.len() as u64)
 }
 
 /// The last run of a runs journal whose status is `ok` (complete lines only).
