@@ -125,11 +125,10 @@ fn check_journals(dir: &Path, header: &str, series_rows_per_run: usize, kill: us
     for r in whole_rows(&series) {
         per_run[r as usize] += 1;
     }
-    for r in 0..done.len() {
+    for (r, &n) in per_run.iter().enumerate().take(done.len()) {
         assert_eq!(
-            per_run[r], series_rows_per_run,
-            "kill {kill}: run {r} is in the runs journal with {} of its {series_rows_per_run} series rows",
-            per_run[r]
+            n, series_rows_per_run,
+            "kill {kill}: run {r} is in the runs journal with {n} of its {series_rows_per_run} series rows"
         );
     }
 }

@@ -174,8 +174,7 @@ fn value() -> impl Strategy<Value = String> {
     ]
 }
 
-/// The path text of a target, and the path's steps as the message check
-/// needs them (`None` where the path leaves the scenario's fields).
+/// The `--set` path of a target, as a user would type it.
 fn path_of(t: &Target, b: &Bundled) -> String {
     let render = |steps: &[Step], how: &[u8]| -> String {
         let mut parts = Vec::new();
