@@ -596,6 +596,18 @@ fn a_runaway_import_budget_is_refused() {
 }
 
 #[test]
+fn a_runaway_request_rate_names_the_programme_sizes_too() {
+    check_fixture(
+        "tiny_programme_size.toml",
+        &[
+            "field `allies.Gondor.import_budget`",
+            "1.667e191 requirements a month (programmes of 1.000e-190 TIV on average",
+            "`categories.jets.program_size_mean`, `categories.tanks.program_size_mean` weighted by `allies.Gondor.mix`",
+        ],
+    );
+}
+
+#[test]
 fn a_compare_that_cannot_fit_in_memory_is_refused_before_running() {
     check(
         &[

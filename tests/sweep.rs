@@ -278,6 +278,60 @@ fn detail_journals_left_behind_the_runs_are_caught_up_on_resume() {
 }
 
 #[test]
+fn a_series_journal_cut_inside_the_last_recorded_run_is_caught_up_on_resume() {
+    // Found by experiments/tests/properties.rs: the runs journal records
+    // runs 0-19 and the series journal ends at a row boundary inside run
+    // 19's rows. Run 19 was taken for whole (it is the last run of both),
+    // so its missing months were never written.
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = "tests/fixtures/sweeps/series.toml";
+    let full = dir.path().join("full");
+    ok(&["sweep", fixture, "--out", s(&full), "--format", "csv", "-q"]);
+    let cut = dir.path().join("cut");
+    std::fs::create_dir(&cut).unwrap();
+    std::fs::copy(full.join("manifest.json"), cut.join("manifest.json")).unwrap();
+    let runs = text(&full.join("runs.csv"));
+    let kept: String = runs.lines().take(21).map(|l| format!("{l}\n")).collect();
+    std::fs::write(cut.join("runs.partial.csv"), kept).unwrap();
+    let series = text(&full.join("timeseries.csv"));
+    let mut lines = series.lines();
+    let mut part = format!("{}\n", lines.next().unwrap());
+    let mut of_19 = 0;
+    for l in lines {
+        let run: u32 = l.split(',').next().unwrap().parse().unwrap();
+        if run == 19 {
+            of_19 += 1;
+            if of_19 > 100 {
+                break;
+            }
+        }
+        part.push_str(l);
+        part.push('\n');
+    }
+    assert!(of_19 > 100, "run 19 has more than 100 series rows");
+    std::fs::write(cut.join("timeseries.partial.csv"), part).unwrap();
+    let out = ok(&[
+        "sweep",
+        fixture,
+        "--out",
+        s(&cut),
+        "--format",
+        "csv",
+        "--resume",
+        "-q",
+    ]);
+    // Run 19 again, and the 4 runs after it.
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("ran 5 run(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for f in ["runs.csv", "points.csv", "timeseries.csv"] {
+        assert!(read(&full.join(f)) == read(&cut.join(f)), "{f} differs");
+    }
+}
+
+#[test]
 fn a_torn_journal_line_is_dropped_and_rerun() {
     let dir = tempfile::tempdir().unwrap();
     let full = dir.path().join("full");

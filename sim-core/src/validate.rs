@@ -71,6 +71,28 @@ fn unique<'a>(section: &str, names: impl Iterator<Item = &'a str>) -> Result {
     Ok(())
 }
 
+/// A computed number for a message: whole below a billion, else in
+/// exponent form (a budget over a programme size of 1e-190 is a 190-digit
+/// number), and never rounded to a misleading 0.
+fn short(x: f64) -> String {
+    if (1.0..1e9).contains(&x.abs()) {
+        format!("{x:.0}")
+    } else if (1e-3..1.0).contains(&x.abs()) {
+        format!("{x:.3}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+/// A value as the user wrote it, unless it would be hundreds of digits long.
+fn given(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e9).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 /// Largest number of exporters: exclusions are a 64-bit set.
 pub const MAX_EXPORTERS: usize = 64;
 
@@ -266,11 +288,24 @@ pub fn validate(s: &Scenario) -> Result {
         if mean_size > 0.0 {
             let rate = a.import_budget / (12.0 * mean_size);
             if rate > MAX_REQUIREMENTS_PER_MONTH {
+                // The programme sizes are as likely to be off as the budget
+                // (a size set to 1e-9): the message names both, so that a
+                // `--set` of either leads back to itself.
+                let sizes: Vec<String> = a
+                    .mix
+                    .iter()
+                    .filter(|(_, w)| **w > 0.0)
+                    .map(|(c, _)| format!("`categories.{c}.program_size_mean`"))
+                    .collect();
                 return Err(ScenarioError::invalid(
                     f("import_budget"),
                     format!(
-                        "{} TIV a year asks for {rate:.0} requirements a month (programmes of {mean_size:.0} TIV on average), more than the limit of {MAX_REQUIREMENTS_PER_MONTH}: orders would grow without end (is a unit off?)",
-                        a.import_budget
+                        "{} TIV a year asks for {} requirements a month (programmes of {} TIV on average: {} weighted by `{}`), more than the limit of {MAX_REQUIREMENTS_PER_MONTH}: orders would grow without end (is a unit off?)",
+                        given(a.import_budget),
+                        short(rate),
+                        short(mean_size),
+                        sizes.join(", "),
+                        f("mix")
                     ),
                 ));
             }

@@ -773,18 +773,30 @@ pub fn execute(
                 let path = dir.join(d.journal());
                 let lo = mf.range[0] + done_rows;
                 let last_ok = last_ok_run(&runs_journal, lo)?;
-                let last = if path.exists() {
-                    store::scan_journal(&path, schema, Some(lo))?.last_run
+                let st = if path.exists() {
+                    Some(store::scan_journal(&path, schema, Some(lo))?)
                 } else {
                     None
                 };
-                if last != last_ok {
-                    // The last run with rows may itself be cut short.
+                let last = st.as_ref().and_then(|s| s.last_run);
+                // The last run with rows may itself be cut short, at a row
+                // boundary. A series journal knows how many rows a run has
+                // (months x exporters); an orders journal does not, so its
+                // last run is always run again.
+                let last_whole = match (d, &st, last) {
+                    (Detail::Series, Some(st), Some(run)) => {
+                        st.last_run_rows == series_rows(sweep, run)?
+                    }
+                    (Detail::Orders, Some(_), Some(_)) => false,
+                    _ => true,
+                };
+                if last != last_ok || !last_whole {
                     let back = last.unwrap_or(mf.range[0]).max(mf.range[0]);
                     eprintln!(
-                        "resume: {} lags behind the runs (last whole run {:?}, runs journal has {:?}); continuing from run {back}",
+                        "resume: {} may lag behind the runs (last run with rows {:?}{}, runs journal has {:?}); continuing from run {back}",
                         path.display(),
                         last,
+                        if last_whole { "" } else { ", perhaps cut short" },
                         last_ok
                     );
                     done_rows = back - mf.range[0];
@@ -917,6 +929,16 @@ pub fn execute(
         elapsed: started.elapsed(),
         already_complete: false,
     })
+}
+
+/// The time series rows an ok run writes: a row per reported month and
+/// exporter of its point's scenario (an axis may change either).
+fn series_rows(sweep: &Sweep, run: u64) -> Result<u64> {
+    let (point, _) = sweep.locate(run);
+    let s = sweep
+        .scenario(point)
+        .with_context(|| format!("point {point} of run {run}"))?;
+    Ok(s.months as u64 * s.exporters.len() as u64)
 }
 
 /// The last run of a runs journal whose status is `ok` (complete lines only).
