@@ -259,7 +259,7 @@ fn a_sweep_killed_twenty_times_resumes_to_the_uninterrupted_bytes() {
         "--resume",
         "-q",
     ]);
-    for f in ["runs.csv", "points.csv", "timeseries.csv"] {
+    for f in ["runs.csv", "points.csv", "timeseries.csv", "orders.csv"] {
         assert!(
             read(&full.join(f)) == read(&out.join(f)),
             "{f} differs from the uninterrupted sweep's\n{log}"
@@ -273,7 +273,13 @@ fn a_sweep_killed_twenty_times_resumes_to_the_uninterrupted_bytes() {
     left.sort();
     assert_eq!(
         left,
-        ["manifest.json", "points.csv", "runs.csv", "timeseries.csv"],
+        [
+            "manifest.json",
+            "orders.csv",
+            "points.csv",
+            "runs.csv",
+            "timeseries.csv"
+        ],
         "{log}"
     );
     // No run lost or duplicated: each run id once, and all of them.
