@@ -195,9 +195,12 @@ def test_a_callback_raising_keyboard_interrupt_stops_and_resume_finishes(chunked
 
     resumed_calls = []
     result = dibsim.sweep(CHUNKED, out=out, resume=True, progress=lambda *a: resumed_calls.append(a))
-    assert result.ran == total - kept
+    # The missing runs, and perhaps the last kept one again: an orders
+    # journal cannot tell whether its last run's rows are all there.
+    assert result.ran in (total - kept, total - kept + 1), (result.ran, kept)
     assert (result.failed, result.already_complete) == (0, False)
-    assert resumed_calls[0] == (kept, total, 0) and resumed_calls[-1] == (total, total, 0)
+    assert resumed_calls[0] == (total - result.ran, total, 0)
+    assert resumed_calls[-1] == (total, total, 0)
     assert_frames_identical(result.runs, chunked_reference.runs)
     assert_same_sweep(out, chunked_reference.out)
     assert not journal.exists()
@@ -215,7 +218,9 @@ def test_a_callback_raising_another_error_propagates_it(chunked_reference, tmp_p
         dibsim.sweep(CHUNKED, out=tmp_path, progress=fail)
     kept = complete_lines(tmp_path / JOURNAL) - 1
     result = dibsim.sweep(CHUNKED, out=tmp_path)
-    assert result.ran == total_runs(CHUNKED) - kept
+    # The missing runs, and perhaps the last kept one again: an orders
+    # journal cannot tell whether its last run's rows are all there.
+    assert result.ran - (total_runs(CHUNKED) - kept) in (0, 1), (result.ran, kept)
     assert_frames_identical(result.runs, chunked_reference.runs)
 
 
@@ -269,7 +274,9 @@ def test_ctrl_c_in_a_child_stops_the_sweep_and_resume_finishes(long_reference, t
     assert 0 < kept < total, kept
     assert not (out / "runs.parquet").exists()
     result = dibsim.sweep(LONG, out=out, resume=True)
-    assert result.ran == total - kept
+    # The missing runs, and perhaps the last kept one again: an orders
+    # journal cannot tell whether its last run's rows are all there.
+    assert result.ran in (total - kept, total - kept + 1), (result.ran, kept)
     assert_frames_identical(result.runs, long_reference.runs)
     assert_same_sweep(out, long_reference.out)
 
@@ -292,7 +299,9 @@ def test_a_child_killed_with_sigkill_resumes_to_the_same_output(long_reference, 
     assert not (out / "runs.parquet").exists()
     assert (out / "timeseries.partial.csv").exists()
     result = dibsim.sweep(LONG, out=out, resume=True)
-    assert result.ran == total - kept
+    # The missing runs, and perhaps the last kept one again: an orders
+    # journal cannot tell whether its last run's rows are all there.
+    assert result.ran in (total - kept, total - kept + 1), (result.ran, kept)
     assert (result.failed, result.already_complete) == (0, False)
     assert result.runs.height == total
     assert_frames_identical(result.runs, long_reference.runs)
