@@ -30,6 +30,21 @@ fn with_replicates_of(fixture: &str, dir: &Path, reps: u32) -> PathBuf {
     p
 }
 
+/// A folder as a killed sweep of the finished folder `full` leaves it:
+/// the manifest, and the runs file's header and first `runs` rows as the
+/// runs journal (`torn`: and half of the next row, as if killed mid-write).
+fn killed_copy(full: &Path, cut: &Path, runs: usize, torn: bool) {
+    std::fs::create_dir(cut).unwrap();
+    std::fs::copy(full.join("manifest.json"), cut.join("manifest.json")).unwrap();
+    let all = text(&full.join("runs.csv"));
+    let lines: Vec<&str> = all.lines().collect();
+    let mut journal: String = lines[..=runs].iter().map(|l| format!("{l}\n")).collect();
+    if torn {
+        journal.push_str(&lines[runs + 1][..lines[runs + 1].len() / 2]);
+    }
+    std::fs::write(cut.join("runs.partial.csv"), journal).unwrap();
+}
+
 #[test]
 fn one_and_two_threads_give_identical_rows() {
     let dir = tempfile::tempdir().unwrap();
@@ -244,11 +259,7 @@ fn detail_journals_left_behind_the_runs_are_caught_up_on_resume() {
     // the others: 20 runs recorded, the series and the orders of only some
     // of them (each cut at its own run, the orders mid-line).
     let cut = dir.path().join("cut");
-    std::fs::create_dir(&cut).unwrap();
-    std::fs::copy(full.join("manifest.json"), cut.join("manifest.json")).unwrap();
-    let runs = text(&full.join("runs.csv"));
-    let kept: String = runs.lines().take(21).map(|l| format!("{l}\n")).collect();
-    std::fs::write(cut.join("runs.partial.csv"), kept).unwrap();
+    killed_copy(&full, &cut, 20, false);
     let series = text(&full.join("timeseries.csv"));
     let part: String = series
         .lines()
@@ -285,17 +296,14 @@ fn a_series_journal_cut_inside_the_last_recorded_run_is_caught_up_on_resume() {
     // Found by experiments/tests/properties.rs: the runs journal records
     // runs 0-19 and the series journal ends at a row boundary inside run
     // 19's rows. Run 19 was taken for whole (it is the last run of both),
-    // so its missing months were never written.
+    // so its missing months were never written; resume now always runs a
+    // detail journal's last run again.
     let dir = tempfile::tempdir().unwrap();
     let fixture = "tests/fixtures/sweeps/series.toml";
     let full = dir.path().join("full");
     ok(&["sweep", fixture, "--out", s(&full), "--format", "csv", "-q"]);
     let cut = dir.path().join("cut");
-    std::fs::create_dir(&cut).unwrap();
-    std::fs::copy(full.join("manifest.json"), cut.join("manifest.json")).unwrap();
-    let runs = text(&full.join("runs.csv"));
-    let kept: String = runs.lines().take(21).map(|l| format!("{l}\n")).collect();
-    std::fs::write(cut.join("runs.partial.csv"), kept).unwrap();
+    killed_copy(&full, &cut, 20, false);
     // The orders journal whole: resume cuts it back to the runs journal.
     std::fs::copy(full.join("orders.csv"), cut.join("orders.partial.csv")).unwrap();
     let series = text(&full.join("timeseries.csv"));
@@ -343,13 +351,7 @@ fn a_torn_journal_line_is_dropped_and_rerun() {
     ok(&["sweep", SMALL, "--out", s(&full), "--format", "csv", "-q"]);
     // Fake a kill mid-write: the journal holds 10 rows and half of the 11th.
     let torn = dir.path().join("torn");
-    std::fs::create_dir(&torn).unwrap();
-    std::fs::copy(full.join("manifest.json"), torn.join("manifest.json")).unwrap();
-    let all = text(&full.join("runs.csv"));
-    let lines: Vec<&str> = all.lines().collect();
-    let mut partial: String = lines[..11].iter().map(|l| format!("{l}\n")).collect();
-    partial.push_str(&lines[11][..lines[11].len() / 2]);
-    std::fs::write(torn.join("runs.partial.csv"), partial).unwrap();
+    killed_copy(&full, &torn, 10, true);
     ok(&[
         "sweep",
         SMALL,
@@ -360,7 +362,7 @@ fn a_torn_journal_line_is_dropped_and_rerun() {
         "--resume",
         "-q",
     ]);
-    assert_eq!(all, text(&torn.join("runs.csv")));
+    assert_eq!(text(&full.join("runs.csv")), text(&torn.join("runs.csv")));
 }
 
 #[test]

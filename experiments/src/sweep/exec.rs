@@ -197,19 +197,23 @@ const DETAIL_KEYS: [(&str, ColType); 3] = [
     ("replicate", ColType::U32),
 ];
 
-fn series_schema() -> Schema {
-    let mut s: Schema = DETAIL_KEYS
+fn columns(named: &[(&str, ColType)]) -> Schema {
+    named
         .iter()
-        .chain(&[
-            ("month", ColType::I64),
-            ("year", ColType::I64),
-            ("exporter", ColType::Text),
-        ])
-        .map(|(n, t)| Column {
-            name: n.to_string(),
-            ty: *t,
+        .map(|&(name, ty)| Column {
+            name: name.to_string(),
+            ty,
         })
-        .collect();
+        .collect()
+}
+
+fn series_schema() -> Schema {
+    let mut s = columns(&DETAIL_KEYS);
+    s.extend(columns(&[
+        ("month", ColType::I64),
+        ("year", ColType::I64),
+        ("exporter", ColType::Text),
+    ]));
     s.extend(SERIES.iter().map(|m| Column {
         name: m.to_string(),
         ty: ColType::F64,
@@ -220,13 +224,7 @@ fn series_schema() -> Schema {
 /// The key columns, then those of `dibsim run --out`'s `orders.csv`
 /// ([`ORDER_COLUMNS`]), typed.
 fn orders_schema() -> Schema {
-    let mut s: Schema = DETAIL_KEYS
-        .iter()
-        .map(|(n, t)| Column {
-            name: n.to_string(),
-            ty: *t,
-        })
-        .collect();
+    let mut s = columns(&DETAIL_KEYS);
     s.extend(ORDER_COLUMNS.iter().map(|&name| Column {
         name: name.to_string(),
         ty: match name {
@@ -760,48 +758,41 @@ pub fn execute(
                 }
             }
             done_rows = st.rows;
-            // Each detail journal must hold every ok run the runs journal
-            // does (a power cut can leave one behind despite the write
-            // order); if not, all go back to where every detail is whole.
-            // An ok run without orders (possible in a tiny world) looks the
-            // same to the orders journal: its runs are repeated, which
-            // costs time and changes no byte.
+            // A detail journal cannot vouch for its last run's rows (a cut
+            // at a row boundary looks whole), so that run is always run
+            // again; a journal that a power cut left behind the runs journal
+            // (despite the write order) goes back to its own last run. An ok
+            // run without orders (possible in a tiny world) looks the same
+            // to the orders journal: runs are repeated, which costs time and
+            // changes no byte.
+            let lo = mf.range[0] + done_rows;
+            let mut back = lo;
             for d in Detail::ALL {
                 let Some(schema) = mf.detail_schema(d) else {
                     continue;
                 };
                 let path = dir.join(d.journal());
-                let lo = mf.range[0] + done_rows;
-                let last_ok = last_ok_run(&runs_journal, lo)?;
-                let st = if path.exists() {
-                    Some(store::scan_journal(&path, schema, Some(lo))?)
+                let last = if path.exists() {
+                    store::scan_journal(&path, schema, Some(lo))?.last_run
                 } else {
                     None
                 };
-                let last = st.as_ref().and_then(|s| s.last_run);
-                // The last run with rows may itself be cut short, at a row
-                // boundary. A series journal knows how many rows a run has
-                // (months x exporters); an orders journal does not, so its
-                // last run is always run again.
-                let last_whole = match (d, &st, last) {
-                    (Detail::Series, Some(st), Some(run)) => {
-                        st.last_run_rows == series_rows(sweep, run)?
-                    }
-                    (Detail::Orders, Some(_), Some(_)) => false,
-                    _ => true,
+                let from = match last {
+                    Some(run) => run.max(mf.range[0]),
+                    // No rows: nothing is missing unless some run was ok.
+                    None if last_ok_run(&runs_journal, lo)?.is_none() => lo,
+                    None => mf.range[0],
                 };
-                if last != last_ok || !last_whole {
-                    let back = last.unwrap_or(mf.range[0]).max(mf.range[0]);
+                if from + 1 < lo {
                     eprintln!(
-                        "resume: {} may lag behind the runs (last run with rows {:?}{}, runs journal has {:?}); continuing from run {back}",
+                        "resume: continuing from run {from}: {} has rows up to run {last:?}, the runs journal to run {}",
                         path.display(),
-                        last,
-                        if last_whole { "" } else { ", perhaps cut short" },
-                        last_ok
+                        lo - 1
                     );
-                    done_rows = back - mf.range[0];
                 }
+                back = back.min(from);
             }
+            done_rows = back - mf.range[0];
         }
     }
     mf.write(dir)?;
@@ -931,16 +922,6 @@ pub fn execute(
     })
 }
 
-/// The time series rows an ok run writes: a row per reported month and
-/// exporter of its point's scenario (an axis may change either).
-fn series_rows(sweep: &Sweep, run: u64) -> Result<u64> {
-    let (point, _) = sweep.locate(run);
-    let s = sweep
-        .scenario(point)
-        .with_context(|| format!("point {point} of run {run}"))?;
-    Ok(s.months as u64 * s.exporters.len() as u64)
-}
-
 /// The last run of a runs journal whose status is `ok` (complete lines only).
 fn last_ok_run(path: &Path, below: u64) -> Result<Option<u64>> {
     use std::io::BufRead;
@@ -1039,7 +1020,7 @@ pub fn finalize(dir: &Path, mf: &Manifest, sources: &[PathBuf]) -> Result<()> {
         store::encode(&row, &mut text);
     }
     write_atomic(&dir.join("points.csv"), text.as_bytes())?;
-    for d in [Detail::Series, Detail::Orders] {
+    for d in Detail::ALL {
         let Some(schema) = mf.detail_schema(d) else {
             continue;
         };

@@ -179,9 +179,6 @@ pub struct JournalState {
     pub bytes: u64,
     pub rows: u64,
     pub last_run: Option<u64>,
-    /// The complete rows of `last_run` (a time series has many per run, and
-    /// a cut at a row boundary can leave a run with only some of them).
-    pub last_run_rows: u64,
 }
 
 /// Scans a journal, checking its header, for resuming. `stop_run`: stop
@@ -198,7 +195,6 @@ pub fn scan_journal(path: &Path, schema: &Schema, stop_run: Option<u64>) -> Resu
                 bytes: 0,
                 rows: 0,
                 last_run: None,
-                last_run_rows: 0,
             });
         }
         bail!(
@@ -210,7 +206,6 @@ pub fn scan_journal(path: &Path, schema: &Schema, stop_run: Option<u64>) -> Resu
         bytes: n as u64,
         rows: 0,
         last_run: None,
-        last_run_rows: 0,
     };
     loop {
         line.clear();
@@ -228,11 +223,6 @@ pub fn scan_journal(path: &Path, schema: &Schema, stop_run: Option<u64>) -> Resu
         }
         state.bytes += n as u64;
         state.rows += 1;
-        if state.last_run == Some(run) {
-            state.last_run_rows += 1;
-        } else {
-            state.last_run_rows = 1;
-        }
         state.last_run = Some(run);
     }
     Ok(state)
@@ -681,7 +671,6 @@ mod tests {
         let st = scan_journal(&path, &schema(), None).unwrap();
         assert_eq!(st.rows, 7);
         assert_eq!(st.last_run, Some(6));
-        assert_eq!(st.last_run_rows, 1);
         let cut = scan_journal(&path, &schema(), Some(3)).unwrap();
         assert_eq!(cut.rows, 3);
         let mut back = Vec::new();
