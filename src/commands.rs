@@ -542,7 +542,10 @@ fn bench(arg: &str, runs: u32, plugins: &[String], with_compare: bool) -> Result
 fn analyze(dir: &Path, metric: Option<&str>, out: Option<std::path::PathBuf>) -> Result<()> {
     use dibsim_experiments::sensitivity;
     let t0 = Instant::now();
-    let rows = sensitivity::analyze(dir, metric)?;
+    let sensitivity::Analysis { rows, skipped } = sensitivity::analyze(dir, metric)?;
+    for why in &skipped {
+        eprintln!("skipped {why}");
+    }
     let out = out.unwrap_or_else(|| dir.join("sensitivity.csv"));
     output::write_atomic(&out, sensitivity::sensitivity_csv(&rows).as_bytes())?;
     // The ranking: by ST (Sobol) or mu* (Morris), per metric and group.

@@ -135,6 +135,53 @@ fn a_morris_sweep_gives_elementary_effects() {
     }
 }
 
+/// Without `--metric`, a metric undefined at some design point is left out
+/// with a line naming it and the rest analysed; named, it is an error and
+/// nothing is written.
+#[test]
+fn analyze_leaves_out_a_metric_undefined_somewhere_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    ok(&[
+        "sweep",
+        "tests/fixtures/sweeps/morris-undefined.toml",
+        "--out",
+        s(&out),
+        "-q",
+    ]);
+    let undefined = "realised_wait_months_alpha_2021_2021";
+    let done = run(&["analyze", s(&out)]);
+    assert!(done.status.success(), "{done:?}");
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(
+        err.contains(&format!("skipped metric {undefined}")),
+        "{err}"
+    );
+    let sens = rows(&out.join("sensitivity.csv"));
+    let metrics: std::collections::BTreeSet<&str> = sens.iter().map(|r| &r[0]).collect();
+    assert!(!metrics.contains(undefined), "{metrics:?}");
+    for kept in [
+        "realised_wait_months_beta_2021_2021",
+        "share_alpha_2021_2021",
+        "share_beta_2021_2021",
+    ] {
+        assert!(metrics.contains(kept), "{kept} missing: {metrics:?}");
+    }
+    let named = dir.path().join("named.csv");
+    let refused = run(&[
+        "analyze",
+        s(&out),
+        "--metric",
+        "realised_wait_months",
+        "--out",
+        s(&named),
+    ]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains(undefined) && err.contains("point"), "{err}");
+    assert!(!named.exists());
+}
+
 #[test]
 fn analyze_refuses_what_it_cannot_analyse() {
     let dir = tempfile::tempdir().unwrap();

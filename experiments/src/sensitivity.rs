@@ -38,6 +38,15 @@ pub struct SensitivityRow {
     pub hi: f64,
 }
 
+/// What `analyze` found: the indices, and why any metric was left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub rows: Vec<SensitivityRow>,
+    /// One sentence per metric that was not analysed (only when no metric
+    /// was named: a named metric that cannot be analysed is an error).
+    pub skipped: Vec<String>,
+}
+
 /// A finished sweep folder's design and per-point means.
 pub struct Points {
     pub manifest: Manifest,
@@ -201,7 +210,7 @@ fn point(v: f64) -> Interval95 {
 type Series = (String, Vec<f64>, Vec<(f64, f64)>);
 
 /// Every index of every selected metric (see the module doc).
-pub fn analyze(dir: &Path, metric: Option<&str>) -> Result<Vec<SensitivityRow>> {
+pub fn analyze(dir: &Path, metric: Option<&str>) -> Result<Analysis> {
     let pts = Points::read(dir)?;
     let Some(design) = pts.design.clone() else {
         bail!(
@@ -223,17 +232,26 @@ pub fn analyze(dir: &Path, metric: Option<&str>) -> Result<Vec<SensitivityRow>> 
         None
     };
     let mut out = Vec::new();
-    for (mi, m) in pts.select(metric)?.iter().enumerate() {
+    let mut skipped = Vec::new();
+    let selected = pts.select(metric)?;
+    for (mi, m) in selected.iter().enumerate() {
         let cells = &pts.metrics[m];
         let bad: Vec<usize> = (0..cells.len())
             .filter(|&p| !cells[p].0.is_finite())
             .collect();
         if !bad.is_empty() {
-            bail!(
+            let why = format!(
                 "metric {m}: {} design point(s) have no value (every replicate failed, or the metric is undefined there), e.g. point {}: an analysis needs every point",
                 bad.len(),
                 bad[0]
             );
+            // A metric the user named must be analysable; of "every metric",
+            // the analysable ones are analysed and the others reported.
+            if metric.is_some() {
+                bail!(why);
+            }
+            skipped.push(why);
+            continue;
         }
         let mut series: Vec<Series> = Vec::new();
         for g in 0..groups {
@@ -339,7 +357,14 @@ pub fn analyze(dir: &Path, metric: Option<&str>) -> Result<Vec<SensitivityRow>> 
             }
         }
     }
-    Ok(out)
+    if out.is_empty() {
+        bail!(
+            "no metric of {} can be analysed: {}",
+            dir.display(),
+            skipped.join("; ")
+        );
+    }
+    Ok(Analysis { rows: out, skipped })
 }
 
 /// `sensitivity.csv`.

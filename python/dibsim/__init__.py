@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -314,8 +315,12 @@ def analyze(dir: PathLike, metric: Optional[str] = None, write: bool = True) -> 
     "morris" (``dibsim analyze``): one row per metric, group, parameter and
     index (S1, ST, S2 or mu, mu_star, sigma; src; the replicate-noise
     shares), with bootstrap 95% intervals. With ``write``, also writes
-    ``sensitivity.csv`` in the folder."""
-    rows = _native.analyze(os.fspath(dir), metric, bool(write))
+    ``sensitivity.csv`` in the folder. Without ``metric``, a metric that is
+    undefined at some design point is left out with a ``UserWarning`` naming
+    it; a named one that cannot be analysed raises."""
+    rows, skipped = _native.analyze(os.fspath(dir), metric, bool(write))
+    for why in skipped:
+        warnings.warn(f"skipped {why}", UserWarning, stacklevel=2)
     return pl.DataFrame(
         rows,
         schema=["metric", "group", "parameter", "index", "value", "lo", "hi"],

@@ -610,8 +610,8 @@ fn sweep_toml(json: &str) -> PyResult<String> {
 }
 
 /// `dibsim analyze`: every index of a finished sensitivity sweep, as
-/// (metric, group, parameter, index, value, lo, hi) rows; with `write`, also
-/// DIR/sensitivity.csv.
+/// (metric, group, parameter, index, value, lo, hi) rows, and one sentence
+/// per metric left out; with `write`, also DIR/sensitivity.csv.
 #[pyfunction]
 #[pyo3(signature = (dir, metric, write))]
 #[allow(clippy::type_complexity)]
@@ -620,24 +620,29 @@ fn analyze(
     dir: PathBuf,
     metric: Option<String>,
     write: bool,
-) -> PyResult<Vec<(String, String, String, String, f64, f64, f64)>> {
+) -> PyResult<(
+    Vec<(String, String, String, String, f64, f64, f64)>,
+    Vec<String>,
+)> {
     use dibsim_experiments::sensitivity;
-    let rows = py
+    let found = py
         .detach(|| -> anyhow::Result<_> {
-            let rows = sensitivity::analyze(&dir, metric.as_deref())?;
+            let found = sensitivity::analyze(&dir, metric.as_deref())?;
             if write {
                 dibsim_experiments::output::write_atomic(
                     &dir.join("sensitivity.csv"),
-                    sensitivity::sensitivity_csv(&rows).as_bytes(),
+                    sensitivity::sensitivity_csv(&found.rows).as_bytes(),
                 )?;
             }
-            Ok(rows)
+            Ok(found)
         })
         .map_err(|e| to_py(e, ErrorKind::Sweep))?;
-    Ok(rows
+    let rows = found
+        .rows
         .into_iter()
         .map(|r| (r.metric, r.group, r.parameter, r.index, r.value, r.lo, r.hi))
-        .collect())
+        .collect();
+    Ok((rows, found.skipped))
 }
 
 /// `dibsim discover`: PRIM on a finished sweep; discovery.json's content as

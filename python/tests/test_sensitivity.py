@@ -69,6 +69,18 @@ def test_morris_indices_equal_salibs(tmp_path):
         assert get("sigma") == pytest.approx(s["sigma"][j], abs=1e-9)
 
 
+def test_analyze_warns_of_a_metric_it_leaves_out(tmp_path):
+    out = tmp_path / "undefined"
+    dibsim.sweep(ROOT / "tests/fixtures/sweeps/morris-undefined.toml", out=out)
+    undefined = "realised_wait_months_alpha_2021_2021"
+    with pytest.warns(UserWarning, match=f"skipped metric {undefined}"):
+        ours = dibsim.analyze(out)
+    assert undefined not in set(ours["metric"])
+    assert "share_alpha_2021_2021" in set(ours["metric"])
+    with pytest.raises(dibsim.SweepError, match=undefined):
+        dibsim.analyze(out, metric="realised_wait_months", write=False)
+
+
 def synthetic(n=2000, seed=1):
     rng = np.random.default_rng(seed)
     x = rng.uniform(size=(n, 3))
