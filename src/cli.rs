@@ -240,8 +240,14 @@ pub enum PluginCommand {
         /// dibsim's plugins/sdk (default: the one this dibsim was built from).
         #[arg(long)]
         sdk: Option<PathBuf>,
+        /// A WebAssembly plugin: the same source, built for
+        /// wasm32-unknown-unknown (sandboxed; loads without
+        /// --allow-native-plugins).
+        #[arg(long)]
+        wasm: bool,
     },
-    /// Load a plugin and print its name, version, ABI version and slots.
+    /// Load a plugin (native or Wasm) and print its name, version, interface
+    /// version and slots.
     Info { path: PathBuf },
 }
 

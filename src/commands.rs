@@ -162,9 +162,12 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Plugin { command } => match command {
-            crate::cli::PluginCommand::New { name, dir, sdk } => {
-                crate::plugin_cmd::new(&name, dir.as_deref(), sdk.as_deref())
-            }
+            crate::cli::PluginCommand::New {
+                name,
+                dir,
+                sdk,
+                wasm,
+            } => crate::plugin_cmd::new(&name, dir.as_deref(), sdk.as_deref(), wasm),
             crate::cli::PluginCommand::Info { path } => crate::plugin_cmd::info(&path),
         },
         Command::Sweep {

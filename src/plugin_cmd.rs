@@ -5,9 +5,25 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use dibsim_plugin_host as host;
+use dibsim_plugin_wasm as wasm;
 
 /// `dibsim plugin info PATH`.
 pub fn info(path: &Path) -> Result<()> {
+    if wasm::is_wasm(path) {
+        let m = wasm::load(path)?;
+        println!("plugin:  {}", m.name);
+        println!("version: {}", m.version);
+        println!(
+            "kind:    wasm, interface {}.{} (this dibsim: {}.{})",
+            m.abi_major,
+            m.abi_minor,
+            host::abi::wasm::WASM_ABI_MAJOR,
+            host::abi::wasm::WASM_ABI_MINOR
+        );
+        println!("slots:   {}", m.slot_names().join(", "));
+        println!("file:    {}", m.path.display());
+        return Ok(());
+    }
     let lib = host::load(path)?;
     println!("plugin:  {}", lib.name);
     println!("version: {}", lib.version);
@@ -26,7 +42,7 @@ pub fn info(path: &Path) -> Result<()> {
 const SDK_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/plugins/sdk");
 
 /// `dibsim plugin new NAME`: a plugin crate that builds as it is.
-pub fn new(name: &str, dir: Option<&Path>, sdk: Option<&Path>) -> Result<()> {
+pub fn new(name: &str, dir: Option<&Path>, sdk: Option<&Path>, as_wasm: bool) -> Result<()> {
     if name.is_empty()
         || !name
             .chars()
@@ -61,7 +77,7 @@ edition = "2021"
 publish = false
 
 [lib]
-# A C-compatible shared library: target/release/lib{lib}.so (.dylib on macOS)
+{kind_comment}
 crate-type = ["cdylib"]
 
 [dependencies]
@@ -70,16 +86,32 @@ dibsim-plugin-sdk = {{ path = "{sdk}" }}
 # Not part of any workspace around it.
 [workspace]
 "#,
-        sdk = sdk.display()
+        sdk = sdk.display(),
+        kind_comment = if as_wasm {
+            format!("# A WebAssembly module (.cargo/config.toml sets the target):\n# target/wasm32-unknown-unknown/release/{lib}.wasm")
+        } else {
+            format!("# A C-compatible shared library: target/release/lib{lib}.so (.dylib on macOS)")
+        }
     );
+    let (built, build_note) = if as_wasm {
+        (
+            format!("target/wasm32-unknown-unknown/release/{lib}.wasm"),
+            "once: rustup target add wasm32-unknown-unknown; then cargo build --release\n//!        (it runs sandboxed: no files, network or clock, under fuel and memory caps)",
+        )
+    } else {
+        (
+            format!("target/release/lib{lib}.so"),
+            "cargo build --release",
+        )
+    };
     let src = format!(
         r#"//! {name}: a dibsim ally-procurement plugin.
 //!
-//! Build: cargo build --release
-//! Try:   dibsim run baseline --plugin procurement=target/release/lib{lib}.so
+//! Build: {build_note}
+//! Try:   dibsim run baseline --plugin procurement={built}
 //! Or, in a scenario:
 //!   [[plugins]]
-//!   path = "path/to/lib{lib}.so"
+//!   path = "path/to/{built}"
 //!   slots = ["procurement"]
 //!   agents = "all"            # or ["Poland", "India"], or {{ region = "Europe" }}
 //!   params = {{ patience = 1.0 }}
@@ -134,10 +166,23 @@ export_plugin!(Choice, procurement);
     std::fs::write(root.join("Cargo.toml"), cargo)?;
     std::fs::write(root.join("src/lib.rs"), src)?;
     std::fs::write(root.join(".gitignore"), "/target\n")?;
-    println!("wrote {}: a procurement plugin crate", root.display());
+    if as_wasm {
+        std::fs::create_dir_all(root.join(".cargo"))?;
+        std::fs::write(
+            root.join(".cargo/config.toml"),
+            "# Build this plugin as WebAssembly (rustup target add wasm32-unknown-unknown).\n[build]\ntarget = \"wasm32-unknown-unknown\"\n",
+        )?;
+        println!(
+            "wrote {}: a WebAssembly procurement plugin crate",
+            root.display()
+        );
+        println!("  rustup target add wasm32-unknown-unknown   # once");
+    } else {
+        println!("wrote {}: a procurement plugin crate", root.display());
+    }
     println!("  cd {} && cargo build --release", root.display());
     println!(
-        "  dibsim run baseline --plugin procurement={}/target/release/lib{lib}.so",
+        "  dibsim run baseline --plugin procurement={}/{built}",
         root.display()
     );
     Ok(())

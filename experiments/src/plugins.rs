@@ -11,11 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{bail, Context, Result};
-use dibsim_core::behaviour::Behaviours;
+use dibsim_core::behaviour::{Behaviours, Investment, Procurement};
 use dibsim_core::scenario::OwnerKind;
 use dibsim_core::scenario::{Agents, PluginSpec};
 use dibsim_core::Compiled;
 use dibsim_plugin_host::{self as host, PluginInvestment, PluginProcurement};
+use dibsim_plugin_wasm as wasm;
 
 /// Native plugins run with the user's rights, so a library a scenario file
 /// names is loaded only when the user has said so: `--allow-native-plugins`
@@ -74,30 +75,62 @@ fn trusted(path: &str) -> bool {
         })
 }
 
+/// A loaded plugin of either kind.
+enum Loaded {
+    Native(Arc<host::Library>),
+    Wasm(Arc<wasm::WasmModule>),
+}
+
+impl Loaded {
+    fn procurement(&self, params: &str) -> Result<Arc<dyn Procurement>> {
+        Ok(match self {
+            Loaded::Native(l) => Arc::new(PluginProcurement::new(Arc::clone(l), params)?),
+            Loaded::Wasm(m) => Arc::new(wasm::WasmProcurement::new(Arc::clone(m), params)?),
+        })
+    }
+
+    fn investment(&self, slot: &str, params: &str) -> Result<Arc<dyn Investment>> {
+        Ok(match self {
+            Loaded::Native(l) => Arc::new(PluginInvestment::new(Arc::clone(l), slot, params)?),
+            Loaded::Wasm(m) => Arc::new(wasm::WasmInvestment::new(Arc::clone(m), slot, params)?),
+        })
+    }
+}
+
+/// Loads the plugin an entry names: a Wasm module (sandboxed, so no
+/// consent is needed) or a native library the user allowed.
+fn load(s: &dibsim_core::Scenario, i: usize, spec: &PluginSpec) -> Result<Loaded> {
+    let path = Path::new(&spec.path);
+    if wasm::is_wasm(path) {
+        return Ok(Loaded::Wasm(wasm::load(path)?));
+    }
+    if !trusted(&spec.path) {
+        let file = crate::loader::declared_by(&spec.path)
+            .unwrap_or_else(|| format!("scenario `{}`", s.name));
+        bail!(
+            "{file} asks to load the native library {} (plugins[{i}]); native code runs with your rights, so dibsim loads it only when you allow it: add --allow-native-plugins, set DIBSIM_ALLOW_NATIVE_PLUGINS=1, or list its folder in {} (a WebAssembly plugin, .wasm, runs sandboxed and needs none of these)",
+            spec.path,
+            trusted_folders_file()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "the trusted-plugins file".into())
+        );
+    }
+    Ok(Loaded::Native(host::load(path)?))
+}
+
 /// The behaviours of `cfg`: built-in, then each `[[plugins]]` entry in turn.
 pub fn behaviours(cfg: &Compiled) -> Result<Behaviours> {
     let s = &cfg.scenario;
     let mut b = dibsim_agents::builtin(cfg);
     for (i, spec) in s.plugins.iter().enumerate() {
         let at = || format!("scenario `{}`: plugins[{i}] ({})", s.name, spec.path);
-        if !trusted(&spec.path) {
-            let file = crate::loader::declared_by(&spec.path)
-                .unwrap_or_else(|| format!("scenario `{}`", s.name));
-            bail!(
-                "{file} asks to load the native library {} (plugins[{i}]); native code runs with your rights, so dibsim loads it only when you allow it: add --allow-native-plugins, set DIBSIM_ALLOW_NATIVE_PLUGINS=1, or list its folder in {}",
-                spec.path,
-                trusted_folders_file()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| "the trusted-plugins file".into())
-            );
-        }
-        let lib = host::load(Path::new(&spec.path)).with_context(at)?;
+        let loaded = load(s, i, spec).with_context(at)?;
         let params = params_json(spec);
         for slot in &spec.slots {
             match slot.as_str() {
                 "procurement" => {
-                    let p = PluginProcurement::new(Arc::clone(&lib), &params).with_context(at)?;
-                    b.procurement.push(Arc::new(p));
+                    b.procurement
+                        .push(loaded.procurement(&params).with_context(at)?);
                     let idx = (b.procurement.len() - 1) as u16;
                     for (a, ally) in s.allies.iter().enumerate() {
                         let chosen = match &spec.agents {
@@ -116,9 +149,8 @@ pub fn behaviours(cfg: &Compiled) -> Result<Behaviours> {
                     } else {
                         OwnerKind::Competitor
                     };
-                    let p =
-                        PluginInvestment::new(Arc::clone(&lib), slot, &params).with_context(at)?;
-                    b.investment.push(Arc::new(p));
+                    b.investment
+                        .push(loaded.investment(slot, &params).with_context(at)?);
                     let idx = (b.investment.len() - 1) as u16;
                     for (o, owner) in cfg.owners.iter().enumerate() {
                         if owner.kind != kind {
@@ -178,7 +210,7 @@ pub fn from_flag(flag: &str) -> Result<toml::Value> {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Provenance {
     pub path: String,
-    /// "native" (a shared library).
+    /// "native" (a shared library) or "wasm" (a WebAssembly module).
     pub kind: String,
     pub name: String,
     pub version: String,
@@ -198,16 +230,28 @@ pub fn provenance(s: &dibsim_core::Scenario) -> Result<Vec<Provenance>> {
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect();
-            // Its own name and version, from a library the user allowed
-            // (loading runs its code; an untrusted one is only hashed).
-            let (name, version) =
-                match trusted(&spec.path).then(|| host::load(Path::new(&spec.path))) {
-                    Some(Ok(lib)) => (lib.name.clone(), lib.version.clone()),
-                    _ => (String::new(), String::new()),
-                };
+            let path = Path::new(&spec.path);
+            // Its own name and version, from a Wasm module (sandboxed) or a
+            // library the user allowed (loading runs its code; an untrusted
+            // one is only hashed).
+            let (kind, (name, version)) = if wasm::is_wasm(path) {
+                let m = wasm::load(path).ok();
+                (
+                    "wasm",
+                    m.map_or_else(Default::default, |m| (m.name.clone(), m.version.clone())),
+                )
+            } else {
+                let l = trusted(&spec.path)
+                    .then(|| host::load(path))
+                    .and_then(|l| l.ok());
+                (
+                    "native",
+                    l.map_or_else(Default::default, |l| (l.name.clone(), l.version.clone())),
+                )
+            };
             Ok(Provenance {
                 path: spec.path.clone(),
-                kind: "native".into(),
+                kind: kind.into(),
                 name,
                 version,
                 sha256,

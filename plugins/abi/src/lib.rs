@@ -23,7 +23,14 @@
 
 #![no_std]
 
-use core::ffi::{c_char, c_void};
+// `c_char` is a native-library type (the table's strings); the Wasm
+// interface has no pointers of the host's and does without it, which also
+// keeps the crate building with the older compilers that target Wasm.
+#[cfg(not(target_family = "wasm"))]
+use core::ffi::c_char;
+use core::ffi::c_void;
+
+pub mod wasm;
 
 /// "DIBSIMPL", the first field of every table.
 pub const MAGIC: u64 = 0x4449_4253_494D_504C;
@@ -192,6 +199,7 @@ pub type InvestFn = unsafe extern "C" fn(
 ) -> i32;
 
 /// What [`ENTRY_SYMBOL`] returns: a table with static lifetime.
+#[cfg(not(target_family = "wasm"))]
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
 pub struct PluginTable {
@@ -225,9 +233,11 @@ pub struct TableHeader {
     pub size: u64,
 }
 
+#[cfg(not(target_family = "wasm"))]
 pub type EntryFn = unsafe extern "C" fn() -> *const PluginTable;
 
 // A table in a `static` must be Sync; it is immutable plain data whose
 // pointers are to static strings and functions.
+#[cfg(not(target_family = "wasm"))]
 #[allow(unsafe_code)]
 unsafe impl Sync for PluginTable {}

@@ -30,6 +30,17 @@
 //! every call so that a panic becomes an error status with its message:
 //! it never unwinds into dibsim (which, since Rust 1.81, would abort the
 //! whole process and every run of a sweep with it).
+//!
+//! The same source builds a WebAssembly plugin: built for a `wasm32`
+//! target (`cargo build --release --target wasm32-unknown-unknown`, or
+//! `wasm32-wasip1`), the macro writes the exports of the Wasm interface
+//! ([`abi::wasm`]) instead. There a panic aborts the module (Wasm has no
+//! unwinding); its message is kept first, and dibsim reports it with the
+//! trap. This crate builds with Rust 1.63 and later, so that an older
+//! compiler with a packaged Wasm standard library (Debian's) serves too.
+
+// Built for Wasm, the native glue is compiled but not exported.
+#![cfg_attr(target_family = "wasm", allow(dead_code))]
 
 pub use dibsim_plugin_abi as abi;
 pub use dibsim_plugin_abi::{LineView, Offer, Requirement, Taste, OUTSIDE};
@@ -98,6 +109,10 @@ pub trait Invest: Plugin {
         -> Result<(), Fault>;
 }
 
+#[cfg(target_family = "wasm")]
+#[doc(hidden)]
+pub mod wasm_glue;
+
 #[doc(hidden)]
 pub mod glue {
     //! What `export_plugin!` expands to call. Not a stable API.
@@ -123,6 +138,9 @@ pub mod glue {
             e.item = item.map_or(-1, |i| i as i64);
         }
     }
+
+    #[cfg(target_family = "wasm")]
+    pub use super::wasm_glue as wasm;
 
     std::thread_local! {
         static PANIC_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
@@ -296,6 +314,33 @@ macro_rules! export_plugin {
         $crate::export_plugin!(@invest $ty);
     };
     (@procure $ty:ty) => {
+        #[cfg(target_family = "wasm")]
+        #[no_mangle]
+        pub extern "C" fn dibsim_wasm_procure(
+            month: i32,
+            requirements: u32,
+            n_requirements: u32,
+            offers: u32,
+            n_offers: u32,
+            tastes: u32,
+            n_tastes: u32,
+            choices: u32,
+        ) -> i32 {
+            unsafe {
+                $crate::glue::wasm::procure::<$ty>(
+                    &__DIBSIM_WASM_STATE,
+                    month,
+                    requirements,
+                    n_requirements,
+                    offers,
+                    n_offers,
+                    tastes,
+                    n_tastes,
+                    choices,
+                )
+            }
+        }
+        #[cfg(not(target_family = "wasm"))]
         unsafe extern "C" fn __dibsim_procure(
             state: *mut ::core::ffi::c_void,
             call: *const $crate::abi::ProcurementCall,
@@ -306,6 +351,19 @@ macro_rules! export_plugin {
         }
     };
     (@invest $ty:ty) => {
+        #[cfg(target_family = "wasm")]
+        #[no_mangle]
+        pub extern "C" fn dibsim_wasm_invest(
+            month: i32,
+            lines: u32,
+            n_lines: u32,
+            tranches: u32,
+        ) -> i32 {
+            unsafe {
+                $crate::glue::wasm::invest::<$ty>(&__DIBSIM_WASM_STATE, month, lines, n_lines, tranches)
+            }
+        }
+        #[cfg(not(target_family = "wasm"))]
         unsafe extern "C" fn __dibsim_invest(
             state: *mut ::core::ffi::c_void,
             call: *const $crate::abi::InvestmentCall,
@@ -316,6 +374,12 @@ macro_rules! export_plugin {
         }
     };
     (@table $ty:ty, $slots:expr, $flags:expr, $procure:expr, $invest:expr) => {
+        #[cfg(target_family = "wasm")]
+        $crate::export_plugin!(@wasm $ty, $slots, $flags);
+        #[cfg(not(target_family = "wasm"))]
+        $crate::export_plugin!(@native $ty, $slots, $flags, $procure, $invest);
+    };
+    (@native $ty:ty, $slots:expr, $flags:expr, $procure:expr, $invest:expr) => {
         unsafe extern "C" fn __dibsim_create(
             params: *const u8,
             params_len: usize,
@@ -342,9 +406,42 @@ macro_rules! export_plugin {
             invest: $invest,
         };
         /// The plugin's entry point (see dibsim_plugin.h).
-        #[unsafe(no_mangle)]
+        #[cfg(not(target_family = "wasm"))]
+        #[no_mangle]
         pub extern "C" fn dibsim_plugin_entry() -> *const $crate::abi::PluginTable {
             &__DIBSIM_TABLE
+        }
+    };
+    (@wasm $ty:ty, $slots:expr, $flags:expr) => {
+        static __DIBSIM_WASM_STATE: $crate::glue::wasm::Cell<$ty> = $crate::glue::wasm::Cell::new();
+        static __DIBSIM_WASM_INFO: $crate::glue::wasm::Info = $crate::glue::wasm::Info::new(
+            $slots,
+            $flags,
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION"),
+        );
+        #[no_mangle]
+        pub extern "C" fn dibsim_wasm_abi() -> i32 {
+            $crate::abi::wasm::packed_version(
+                $crate::abi::wasm::WASM_ABI_MAJOR,
+                $crate::abi::wasm::WASM_ABI_MINOR,
+            )
+        }
+        #[no_mangle]
+        pub extern "C" fn dibsim_wasm_info() -> u32 {
+            __DIBSIM_WASM_INFO.pointer()
+        }
+        #[no_mangle]
+        pub extern "C" fn dibsim_wasm_buffer(bytes: u32) -> u32 {
+            $crate::glue::wasm::buffer(bytes)
+        }
+        #[no_mangle]
+        pub extern "C" fn dibsim_wasm_error() -> u32 {
+            $crate::glue::wasm::error()
+        }
+        #[no_mangle]
+        pub extern "C" fn dibsim_wasm_create(params: u32, len: u32) -> i32 {
+            unsafe { $crate::glue::wasm::create::<$ty>(&__DIBSIM_WASM_STATE, params, len) }
         }
     };
 }
