@@ -179,6 +179,100 @@ mod tests {
         assert!((threshold_tranche(&v) - 100.0 / 18.0).abs() < 1e-9);
     }
 
+    /// The shortcut is exact: on random batches (utilities spread so that
+    /// many offers lose, and some near-ties), the built-in chooses exactly
+    /// what the plain rule (every utility with both logarithms) chooses.
+    #[test]
+    fn the_bound_never_changes_a_choice() {
+        use dibsim_core::behaviour::{Offer, Requirement, Taste};
+        // A small deterministic generator (no dependency): splitmix64.
+        let mut state = 0x1234_5678_9abc_def0_u64;
+        let mut unit = move || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64 + 0.5 / (1u64 << 53) as f64
+        };
+        let tastes: Vec<Taste> = (0..8)
+            .map(|_| Taste {
+                beta_quality: 2.0 * unit(),
+                beta_price: 2.0 * unit(),
+                beta_time: 3.0 * unit(),
+                beta_uncertainty: unit(),
+                beta_alignment: unit(),
+                outside_utility: -4.0 * unit(),
+            })
+            .collect();
+        let (mut requirements, mut offers) = (Vec::new(), Vec::new());
+        for k in 0..20_000u32 {
+            let n = 1 + (unit() * 12.0) as u32;
+            requirements.push(Requirement {
+                ally: k % 8,
+                category: 0,
+                size: 1.0,
+                threat: 0.5 + unit(),
+                outside_draw: unit(),
+                offer_start: offers.len() as u32,
+                offer_count: n,
+            });
+            for j in 0..n {
+                offers.push(Offer {
+                    line: j,
+                    exporter: j,
+                    quality: unit(),
+                    price_index: 0.5 + unit(),
+                    wait_months: 48.0 * unit(),
+                    spread_months: 12.0 * unit(),
+                    alignment: unit(),
+                    reputation: 0.5 + unit(),
+                    draw: unit(),
+                });
+            }
+        }
+        let batch = ProcurementBatch {
+            month: 0,
+            tastes: &tastes,
+            requirements: &requirements,
+            offers: &offers,
+        };
+        let mut got = vec![0; requirements.len()];
+        LogitProcurement.choose(&batch, &mut got).unwrap();
+        let (mut outside, mut skipped) = (0, 0);
+        for (k, r) in requirements.iter().enumerate() {
+            let t = &tastes[r.ally as usize];
+            let mut best = OUTSIDE;
+            let mut best_u = t.outside_utility + gumbel(r.outside_draw);
+            let os = &offers[r.offer_start as usize..(r.offer_start + r.offer_count) as usize];
+            for (j, o) in os.iter().enumerate() {
+                let systematic = t.beta_quality * o.quality
+                    - t.beta_price * o.price_index.ln()
+                    - t.beta_time * r.threat * o.wait_months * o.reputation / 12.0
+                    - t.beta_uncertainty * o.spread_months / 12.0
+                    + t.beta_alignment * o.alignment;
+                if systematic + gumbel_bound(o.draw) <= best_u {
+                    skipped += 1;
+                }
+                let u = systematic + gumbel(o.draw);
+                if u > best_u {
+                    best_u = u;
+                    best = j as i32;
+                }
+            }
+            outside += usize::from(best == OUTSIDE);
+            assert_eq!(got[k], best, "requirement {k}");
+        }
+        // The batch exercises both branches of the shortcut and the outside option.
+        assert!(
+            skipped > 10_000 && skipped < offers.len(),
+            "{skipped} skipped"
+        );
+        assert!(
+            outside > 0 && outside < requirements.len(),
+            "{outside} outside"
+        );
+    }
+
     #[test]
     fn gumbel_is_monotone_and_centred() {
         assert!(gumbel(0.1) < gumbel(0.9));
