@@ -365,6 +365,47 @@ fn a_torn_journal_line_is_dropped_and_rerun() {
     assert_eq!(text(&full.join("runs.csv")), text(&torn.join("runs.csv")));
 }
 
+/// A journal row that is not its run's (here: run 3's seed edited, as a
+/// corrupted or hand-edited file would have it) is refused with the run and
+/// the file named, and no finished file is written.
+#[test]
+fn a_journal_row_that_is_not_its_runs_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    ok(&["sweep", SMALL, "--out", s(&full), "--format", "csv", "-q"]);
+    let cut = dir.path().join("cut");
+    killed_copy(&full, &cut, 10, false);
+    let journal = cut.join("runs.partial.csv");
+    let edited: String = text(&journal)
+        .lines()
+        .map(|l| {
+            let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+            if cells[0] == "3" {
+                cells[3] = "12345".into();
+            }
+            format!("{}\n", cells.join(","))
+        })
+        .collect();
+    std::fs::write(&journal, edited).unwrap();
+    let out = run(&[
+        "sweep",
+        SMALL,
+        "--out",
+        s(&cut),
+        "--format",
+        "csv",
+        "--resume",
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the row of run 3 (in runs.partial.csv or the runs file) says point 1, replicate 0, seed 12345"),
+        "{err}"
+    );
+    assert!(!cut.join("runs.csv").exists());
+}
+
 #[test]
 fn shards_merge_into_the_unsharded_sweep_and_gaps_are_named() {
     let dir = tempfile::tempdir().unwrap();

@@ -975,6 +975,7 @@ pub fn finalize(dir: &Path, mf: &Manifest, sources: &[PathBuf]) -> Result<()> {
             }
             last = Some(run);
             let point = row[1].as_u64();
+            check_identity(src, mf, run, point, row[2].as_u64(), row[3].as_u64())?;
             let st = stats.entry(point).or_insert_with(|| PointStats {
                 params: row[6..6 + n_axes].to_vec(),
                 ok: 0,
@@ -1045,6 +1046,33 @@ pub fn finalize(dir: &Path, mf: &Manifest, sources: &[PathBuf]) -> Result<()> {
         if p.exists() {
             std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
         }
+    }
+    Ok(())
+}
+
+/// A row's point, replicate and seed must be its run's: a journal edited,
+/// corrupted or copied from another sweep is refused rather than carried
+/// into the finished files.
+fn check_identity(
+    src: &Path,
+    mf: &Manifest,
+    run: u64,
+    point: u64,
+    replicate: u64,
+    seed: u64,
+) -> Result<()> {
+    let reps = mf.replicates.max(1);
+    let (p, r) = (run / reps, run % reps);
+    let s = if mf.common_random_numbers {
+        dibsim_core::rng::derive_seed(mf.seed, &[r])
+    } else {
+        dibsim_core::rng::derive_seed(mf.seed, &[p, r])
+    };
+    if (point, replicate, seed) != (p, r, s) {
+        bail!(
+            "{}: the row of run {run} (in {RUNS_JOURNAL} or the runs file) says point {point}, replicate {replicate}, seed {seed}, but this sweep's run {run} is point {p}, replicate {r}, seed {s}: the file is corrupt or from another sweep (remove it, or the folder, to run those runs again)",
+            src.display()
+        );
     }
     Ok(())
 }

@@ -241,6 +241,14 @@ fn compile(path: &Path) -> Result<WasmModule, WasmPluginError> {
     }
     let bytes = std::fs::read(path).map_err(unreadable)?;
     let text = path.extension().is_some_and(|e| e == "wat");
+    compile_bytes(path, &bytes, text)
+}
+
+/// Compiles and checks a module from its bytes (`text`: WebAssembly text
+/// is accepted too), without the per-process registry: what [`load`] does
+/// after reading the file, and what the loader's fuzz target calls.
+pub fn compile_bytes(path: &Path, bytes: &[u8], text: bool) -> Result<WasmModule, WasmPluginError> {
+    let p = || path.to_path_buf();
     if !text && !bytes.starts_with(b"\0asm") {
         let head: String = bytes
             .iter()
@@ -256,7 +264,7 @@ fn compile(path: &Path) -> Result<WasmModule, WasmPluginError> {
             ),
         });
     }
-    let module = Module::new(engine(), &bytes).map_err(|e| WasmPluginError::NotWasm {
+    let module = Module::new(engine(), bytes).map_err(|e| WasmPluginError::NotWasm {
         path: p(),
         reason: format!("{e:#}"),
     })?;
