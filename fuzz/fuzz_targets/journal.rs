@@ -48,8 +48,13 @@ fn fixture() -> &'static (Sweep, Vec<u8>, PathBuf) {
         let sw = Sweep::load(&dir.join("journal-sweep.toml")).expect("the fixture sweep loads");
         let whole = dir.join("whole");
         let _ = std::fs::remove_dir_all(&whole);
-        sweep::execute(&sw, &options(&whole, false), &dibsim_experiments::prepare, &mut Silent)
-            .expect("the fixture sweep runs");
+        sweep::execute(
+            &sw,
+            &options(&whole, false),
+            &dibsim_experiments::prepare,
+            &mut Silent,
+        )
+        .expect("the fixture sweep runs");
         let finished = std::fs::read(whole.join("runs.csv")).unwrap();
         let stopped = dir.join("stopped");
         let _ = std::fs::remove_dir_all(&stopped);
@@ -78,12 +83,21 @@ fuzz_target!(|data: &[u8]| {
     }
     let genuine = std::fs::read(out.join(sweep::exec::RUNS_JOURNAL)).unwrap();
     std::fs::write(out.join(sweep::exec::RUNS_JOURNAL), data).unwrap();
-    let resumed = sweep::execute(sw, &options(&out, true), &dibsim_experiments::prepare, &mut Silent);
+    let resumed = sweep::execute(
+        sw,
+        &options(&out, true),
+        &dibsim_experiments::prepare,
+        &mut Silent,
+    );
     // A journal cut anywhere (a kill, a full disk) resumes to the
     // uninterrupted bytes; other journals may be refused, or their rows
     // carried when each names its own run, point, replicate and seed.
     if genuine.starts_with(data) {
-        assert!(resumed.is_ok(), "a cut journal resumes: {:?}", resumed.err());
+        assert!(
+            resumed.is_ok(),
+            "a cut journal resumes: {:?}",
+            resumed.err()
+        );
         assert!(std::fs::read(out.join("runs.csv")).unwrap() == *finished);
     }
 });

@@ -43,7 +43,10 @@ fuzz_target!(|data: &[u8]| {
         };
         run(whole.clone(), Shard::ALL);
         for i in 0..2 {
-            run(shards.join(i.to_string()), Shard::parse(&format!("{i}/2")).unwrap());
+            run(
+                shards.join(i.to_string()),
+                Shard::parse(&format!("{i}/2")).unwrap(),
+            );
         }
         std::fs::copy(
             shards.join("1/manifest.json"),
