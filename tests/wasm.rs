@@ -376,3 +376,65 @@ fn a_panic_in_a_rust_wasm_plugin_keeps_its_message() {
         &["faulty", "rejected its params", "rejected on purpose"],
     );
 }
+
+/// `plugin new --wasm` writes a crate that targets Wasm; built (here with
+/// build-wasm.sh, as without rustup's target), it loads sandboxed and, being
+/// the built-in choice, reproduces the built-in's run.
+#[test]
+fn plugin_new_wasm_writes_a_crate_that_builds_as_wasm_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let krate = dir.path().join("my-wasm-rule");
+    let o = ok(&[
+        "plugin",
+        "new",
+        "my-wasm-rule",
+        "--wasm",
+        "--dir",
+        krate.to_str().unwrap(),
+    ]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("rustup target add wasm32-unknown-unknown"),
+        "{said}"
+    );
+    assert!(
+        said.contains("target/wasm32-unknown-unknown/release/my_wasm_rule.wasm"),
+        "{said}"
+    );
+    let config = std::fs::read_to_string(krate.join(".cargo/config.toml")).unwrap();
+    assert!(
+        config.contains("target = \"wasm32-unknown-unknown\""),
+        "{config}"
+    );
+    if rust_wasm("logit-procurement").is_none() {
+        return;
+    }
+    let wasm = dir.path().join("my_wasm_rule.wasm");
+    let b = Command::new("bash")
+        .arg(root().join("plugins/wasm/build-wasm.sh"))
+        .arg(&krate)
+        .arg(&wasm)
+        .output()
+        .unwrap();
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    let info = ok(&["plugin", "info", wasm.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&info.stdout).contains("my-wasm-rule"));
+    let d = |n: &str| dir.path().join(n).display().to_string();
+    ok(&["run", "baseline", "--months", "24", "--out", &d("builtin")]);
+    let flag = format!("procurement={}", wasm.display());
+    let o = run_untrusted(&[
+        "run",
+        "baseline",
+        "--months",
+        "24",
+        "--plugin",
+        &flag,
+        "--out",
+        &d("wasm"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        std::fs::read(dir.path().join("builtin/timeseries.csv")).unwrap()
+            == std::fs::read(dir.path().join("wasm/timeseries.csv")).unwrap()
+    );
+}
