@@ -167,6 +167,15 @@ fn analyze_leaves_out_a_metric_undefined_somewhere_and_says_so() {
     ] {
         assert!(metrics.contains(kept), "{kept} missing: {metrics:?}");
     }
+    // A metric's intervals do not depend on which others were asked for.
+    let alone = dir.path().join("alone.csv");
+    ok(&["analyze", s(&out), "--metric", "share", "--out", s(&alone)]);
+    let share_rows = |rows: Vec<csv::StringRecord>| -> Vec<csv::StringRecord> {
+        rows.into_iter()
+            .filter(|r| r[0].starts_with("share_"))
+            .collect()
+    };
+    assert_eq!(share_rows(rows(&alone)), share_rows(sens.clone()));
     let named = dir.path().join("named.csv");
     let refused = run(&[
         "analyze",

@@ -234,7 +234,7 @@ pub fn analyze(dir: &Path, metric: Option<&str>) -> Result<Analysis> {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     let selected = pts.select(metric)?;
-    for (mi, m) in selected.iter().enumerate() {
+    for m in &selected {
         let cells = &pts.metrics[m];
         let bad: Vec<usize> = (0..cells.len())
             .filter(|&p| !cells[p].0.is_finite())
@@ -272,7 +272,10 @@ pub fn analyze(dir: &Path, metric: Option<&str>) -> Result<Analysis> {
             .collect();
         series.extend(deltas);
         for (gi, (label, y, noise)) in series.iter().enumerate() {
-            let seed = derive_seed(pts.manifest.seed, &[0x5345_4e53, mi as u64, gi as u64]);
+            // Keyed by the metric's name, not its place among those asked
+            // for: `--metric X` and a run over every metric give X the same
+            // intervals.
+            let seed = derive_seed(pts.manifest.seed, &[0x5345_4e53, name_key(m), gi as u64]);
             let x: Vec<Vec<f64>> = (0..rows)
                 .map(|k| pts.x[(gi % groups.max(1)) * rows + k][nl..].to_vec())
                 .collect();
@@ -365,6 +368,13 @@ pub fn analyze(dir: &Path, metric: Option<&str>) -> Result<Analysis> {
         );
     }
     Ok(Analysis { rows: out, skipped })
+}
+
+/// A stable 64-bit key of a name (FNV-1a), for seeding.
+fn name_key(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// `sensitivity.csv`.
