@@ -43,6 +43,12 @@ pub const ENTRY_SYMBOL: &str = "dibsim_plugin_entry";
 pub const SLOT_PROCUREMENT: u32 = 1;
 pub const SLOT_CONTRACTOR_INVESTMENT: u32 = 2;
 pub const SLOT_COMPETITOR_INVESTMENT: u32 = 4;
+/// Each slot bit with the name scenarios use for it.
+pub const SLOT_NAMES: [(u32, &str); 3] = [
+    (SLOT_PROCUREMENT, "procurement"),
+    (SLOT_CONTRACTOR_INVESTMENT, "contractor_investment"),
+    (SLOT_COMPETITOR_INVESTMENT, "competitor_investment"),
+];
 
 /// [`PluginTable::flags`]: the investment function reads `LineView::draw`.
 pub const FLAG_INVESTMENT_DRAWS: u32 = 1;

@@ -174,15 +174,11 @@ impl std::fmt::Debug for WasmModule {
 
 impl WasmModule {
     pub fn slot_names(&self) -> Vec<&'static str> {
-        [
-            (abi::SLOT_PROCUREMENT, "procurement"),
-            (abi::SLOT_CONTRACTOR_INVESTMENT, "contractor_investment"),
-            (abi::SLOT_COMPETITOR_INVESTMENT, "competitor_investment"),
-        ]
-        .into_iter()
-        .filter(|(bit, _)| self.slots & bit != 0)
-        .map(|(_, n)| n)
-        .collect()
+        abi::SLOT_NAMES
+            .into_iter()
+            .filter(|(bit, _)| self.slots & bit != 0)
+            .map(|(_, n)| n)
+            .collect()
     }
 
     /// Refuses a slot the plugin does not provide.
