@@ -692,6 +692,18 @@ fn bad_sweep_files_are_refused_with_the_problem_named() {
         ),
         ("bad_variants_axes", &["`variants`", "cannot be combined"]),
         ("bad_saltelli_samples", &["needs `samples`"]),
+        (
+            "bad_too_many_points",
+            &["`samples` make 400000000 design points", "limit of 1000000"],
+        ),
+        (
+            "bad_too_many_combinations",
+            &["1002001 design points", "limit of 1000000"],
+        ),
+        (
+            "bad_morris_trajectories",
+            &["trajectories", "1600000 design points"],
+        ),
     ];
     for (name, needles) in cases {
         let file = format!("tests/fixtures/sweeps/{name}.toml");

@@ -593,6 +593,16 @@ impl Sweep {
             }
             values_per_axis.push(vals.unwrap_or_default());
         }
+        let combinations = values_per_axis
+            .iter()
+            .map(|v| v.len().max(1) as u128)
+            .product::<u128>();
+        if matches!(
+            file.design,
+            Design::Factorial | Design::Saltelli | Design::Morris
+        ) {
+            check_points(combinations, "the combinations of the axes' values").map_err(err)?;
+        }
         let points = match file.design {
             Design::Factorial => factorial(&values_per_axis),
             Design::Zip => {
@@ -615,6 +625,11 @@ impl Sweep {
             Design::Saltelli | Design::Morris => {
                 let levers = factorial(&values_per_axis);
                 let rows = screening_rows(&file, &base, &mut seen).map_err(err)?;
+                check_points(
+                    levers.len() as u128 * rows.len() as u128,
+                    "the design's rows times the lever combinations",
+                )
+                .map_err(err)?;
                 let mut points = Vec::with_capacity(levers.len() * rows.len());
                 for lever in &levers {
                     for row in &rows {
@@ -656,6 +671,7 @@ impl Sweep {
                         )));
                     }
                 }
+                check_points(n as u128, "`samples`").map_err(err)?;
                 sample(&file, n as usize)
             }
         };
@@ -869,6 +885,11 @@ fn axis_values(a: &AxisSpec, sampled: bool) -> Result<Option<Vec<Value>>, String
     if count == 0 {
         return Err("`count` must be at least 1".into());
     }
+    if count as u64 > MAX_POINTS {
+        return Err(format!(
+            "`count` = {count} is over the limit of {MAX_POINTS} design points (the point list is held in memory; replicates are not)"
+        ));
+    }
     if !(from.is_finite() && to.is_finite()) {
         return Err("`from` and `to` must be finite numbers".into());
     }
@@ -985,12 +1006,21 @@ fn screening_rows(
                     (sobol_burley::NUM_DIMENSIONS as usize - 1) / 2
                 ));
             }
+            let per_sample = if file.second_order { 2 * d + 2 } else { d + 2 };
+            check_points(
+                n as u128 * per_sample as u128,
+                "`samples` base samples of (2 x inputs + 2) rows (inputs + 2 without second order)",
+            )?;
             let scramble = derive_seed(file.seed, &[0x0053_414c]) as u32;
             crate::analysis::sobol::saltelli_unit(n as usize, d, file.second_order, &|i, k| {
                 sobol_burley::sample(i as u32, k as u32, scramble) as f64
             })
         }
         _ => {
+            check_points(
+                n as u128 * (d as u128 + 1),
+                "`samples` trajectories of (inputs + 1) rows",
+            )?;
             let p = file.levels.unwrap_or(4);
             if p < 2 || p.checked_rem(2) != Some(0) {
                 return Err(format!("`levels` must be even and at least 2 (got {p})"));
@@ -1080,6 +1110,20 @@ fn kind_of<'a>(mut vals: impl Iterator<Item = &'a Value> + Clone) -> ParamKind {
 }
 
 /// Column-name form of an exporter: `United States` -> `united_states`.
+/// The most design points a sweep may have: its point list (parameters per
+/// point) is held in memory, while its runs (points x replicates) are
+/// computed from their index and may be as many as wanted.
+pub const MAX_POINTS: u64 = 1_000_000;
+
+fn check_points(n: u128, what: &str) -> Result<(), String> {
+    if n > MAX_POINTS as u128 {
+        return Err(format!(
+            "{what} make {n} design points, over the limit of {MAX_POINTS} (the point list is held in memory; replicates are not, so raise `replicates` instead, or split the sweep)"
+        ));
+    }
+    Ok(())
+}
+
 pub fn slug(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
