@@ -184,6 +184,14 @@ fn modules_that_are_not_plugins_are_refused_when_loaded() {
         ],
     );
     refused(
+        &["run", &with("tests/fixtures/wasm/mutable-globals.wat")],
+        &[
+            "mutable-globals.wat",
+            "defines 2 mutable globals",
+            "keep its state there",
+        ],
+    );
+    refused(
         &["run", &with("tests/fixtures/wasm/not-wasm.wasm")],
         &["not-wasm.wasm", "not a WebAssembly module", "54 68 69 73"],
     );

@@ -10,7 +10,12 @@ pub fn scratch() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let d = std::env::temp_dir().join(format!("dibsim-fuzz-{}", std::process::id()));
+        // A folder left by an earlier process of the same id is not ours.
+        let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).expect("a scratch folder");
+        // Nothing the user trusts reaches a fuzzed scenario's plugins.
+        std::env::remove_var("DIBSIM_ALLOW_NATIVE_PLUGINS");
+        std::env::set_var("XDG_CONFIG_HOME", &d);
         d
     })
 }

@@ -32,9 +32,10 @@
 //! whole process and every run of a sweep with it).
 //!
 //! The same source builds a WebAssembly plugin: built for a `wasm32`
-//! target (`cargo build --release --target wasm32-unknown-unknown`, or
-//! `wasm32-wasip1`), the macro writes the exports of the Wasm interface
-//! ([`abi::wasm`]) instead. There a panic aborts the module (Wasm has no
+//! target (`cargo build --release --target wasm32-unknown-unknown`; not
+//! `wasm32-wasip1`, whose std imports WASI functions, which dibsim refuses),
+//! the macro writes the exports of the Wasm interface ([`abi::wasm`])
+//! instead. There a panic aborts the module (Wasm has no
 //! unwinding); its message is kept first, and dibsim reports it with the
 //! trap. This crate builds with Rust 1.63 and later, so that an older
 //! compiler with a packaged Wasm standard library (Debian's) serves too.

@@ -63,7 +63,7 @@ static ERROR: Cell<(abi::wasm::WasmError, String)> = Cell::new();
 
 /// The call buffer: at least `bytes` bytes, 8-aligned.
 pub fn buffer(bytes: u32) -> u32 {
-    let words = (bytes as usize + 7) / 8;
+    let words = bytes as usize / 8 + usize::from(bytes % 8 != 0);
     let b = BUFFER.get().get_or_insert_with(Vec::new);
     if b.len() < words {
         if b.try_reserve(words - b.len()).is_err() {

@@ -63,7 +63,7 @@ pub enum WasmPluginError {
         module: String,
         name: String,
     },
-    #[error("plugin {path}: built for Wasm interface {major}.{minor}, this dibsim speaks {host_major}.{host_minor}: rebuild it against dibsim-plugin-sdk {host_major}.x")]
+    #[error("plugin {path}: built for Wasm interface {major}.{minor}, this dibsim speaks {host_major}.{host_minor}: rebuild it with a dibsim-plugin-sdk that speaks Wasm interface {host_major}.x")]
     WrongMajor {
         path: PathBuf,
         major: u32,
@@ -200,27 +200,44 @@ impl WasmModule {
     }
 }
 
-fn registry() -> &'static Mutex<HashMap<PathBuf, Arc<WasmModule>>> {
-    static R: OnceLock<Mutex<HashMap<PathBuf, Arc<WasmModule>>>> = OnceLock::new();
+type Registry = Mutex<HashMap<(PathBuf, u64), Arc<WasmModule>>>;
+
+fn registry() -> &'static Registry {
+    static R: OnceLock<Registry> = OnceLock::new();
     R.get_or_init(Default::default)
 }
 
-/// Loads, compiles (once per process) and checks the plugin at `path`.
+/// Loads, compiles (once per process for the same file and content) and
+/// checks the plugin at `path`. A module rebuilt at the same path (say,
+/// between two runs in one Python session) is compiled again.
 pub fn load(path: &Path) -> Result<Arc<WasmModule>, WasmPluginError> {
     if !path.is_file() {
         return Err(WasmPluginError::NotFound(path.to_path_buf()));
     }
-    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let bytes = read(path)?;
+    let key = (
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            bytes.hash(&mut h);
+            h.finish()
+        },
+    );
     let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
     if let Some(m) = reg.get(&key) {
         return Ok(Arc::clone(m));
     }
-    let m = Arc::new(compile(path)?);
+    let text = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("wat"));
+    let m = Arc::new(compile_bytes(path, &bytes, text)?);
     reg.insert(key, Arc::clone(&m));
     Ok(m)
 }
 
-fn compile(path: &Path) -> Result<WasmModule, WasmPluginError> {
+fn read(path: &Path) -> Result<Vec<u8>, WasmPluginError> {
     let p = || path.to_path_buf();
     let unreadable = |e: std::io::Error| WasmPluginError::Unreadable {
         path: p(),
@@ -235,9 +252,7 @@ fn compile(path: &Path) -> Result<WasmModule, WasmPluginError> {
             ),
         });
     }
-    let bytes = std::fs::read(path).map_err(unreadable)?;
-    let text = path.extension().is_some_and(|e| e == "wat");
-    compile_bytes(path, &bytes, text)
+    std::fs::read(path).map_err(unreadable)
 }
 
 /// Compiles and checks a module from its bytes (`text`: WebAssembly text
@@ -271,6 +286,7 @@ pub fn compile_bytes(path: &Path, bytes: &[u8], text: bool) -> Result<WasmModule
             name: i.name().to_string(),
         });
     }
+    check_globals(path, bytes, text)?;
     let pre = Linker::new(engine())
         .instantiate_pre(&module)
         .map_err(|e| bad(path, format!("{e:#}")))?;
@@ -325,6 +341,48 @@ pub fn compile_bytes(path: &Path, bytes: &[u8], text: bool) -> Result<WasmModule
         flags: info.flags,
         pre,
     })
+}
+
+/// A run forks by copying its instance's linear memory, which carries all
+/// of a plugin's state only if the plugin keeps it there. Rust and C
+/// modules do: their one mutable global is the stack pointer (an `i32`),
+/// back at its start between calls. A module with other mutable globals
+/// (AssemblyScript's or TinyGo's heap pointers, say) would fork wrongly,
+/// so it is refused.
+fn check_globals(path: &Path, bytes: &[u8], text: bool) -> Result<(), WasmPluginError> {
+    let binary = if text && !bytes.starts_with(b"\0asm") {
+        std::borrow::Cow::Owned(
+            wat::parse_bytes(bytes)
+                .map_err(|e| bad(path, format!("{e}")))?
+                .into_owned(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(bytes)
+    };
+    let mut mutable = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&binary) {
+        let payload = payload.map_err(|e| bad(path, format!("{e}")))?;
+        if let wasmparser::Payload::GlobalSection(globals) = payload {
+            for g in globals {
+                let g = g.map_err(|e| bad(path, format!("{e}")))?;
+                if g.ty.mutable {
+                    mutable.push(g.ty.content_type);
+                }
+            }
+        }
+    }
+    let stack_pointer_only =
+        mutable.is_empty() || (mutable.len() == 1 && mutable[0] == wasmparser::ValType::I32);
+    if !stack_pointer_only {
+        return Err(bad(
+            path,
+            format!(
+                "it defines {} mutable globals; dibsim forks a run by copying the instance's linear memory, so a plugin must keep its state there (a Rust or C module's only mutable global is its i32 stack pointer)",
+                mutable.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn new_store() -> Result<Store<Limits>, BehaviourFault> {
@@ -385,13 +443,24 @@ fn fault(message: impl Into<String>) -> BehaviourFault {
 /// The core's observation types as the bytes the interface fixes. They are
 /// `#[repr(C)]` plain data without padding (sizes checked in the ABI crate
 /// and below), and Wasm is little-endian like every host dibsim builds on.
-fn bytes_of<T: Copy>(values: &[T]) -> &[u8] {
+fn bytes_of<T: Plain>(values: &[T]) -> &[u8] {
     // SAFETY: T is one of the padding-free observation structs or a
-    // primitive; every byte is initialised.
+    // primitive (the only `Plain` types); every byte is initialised.
     unsafe {
         std::slice::from_raw_parts(values.as_ptr() as *const u8, std::mem::size_of_val(values))
     }
 }
+
+/// Types whose every byte is initialised data (no padding): the only ones
+/// [`bytes_of`] views. Their layouts are the ABI's (sizes below; field
+/// offsets are checked against the ABI crate's in `plugins/host`).
+trait Plain: Copy {}
+impl Plain for Offer {}
+impl Plain for Requirement {}
+impl Plain for Taste {}
+impl Plain for LineView {}
+impl Plain for i32 {}
+impl Plain for f64 {}
 
 #[cfg(target_endian = "big")]
 compile_error!("the Wasm plugin host copies little-endian structs byte for byte");
@@ -526,8 +595,11 @@ impl Run {
         let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
         let (msg, len) = (w(0), w(4));
         let item = i64::from_le_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]);
-        let text = self.text(msg, len.min(4096))?;
-        Ok((text, usize::try_from(item).ok()))
+        let b = self.read(msg, len.min(4096) as usize)?;
+        Ok((
+            String::from_utf8_lossy(b).into_owned(),
+            usize::try_from(item).ok(),
+        ))
     }
 
     /// A fault for a non-zero status, from the module's error record.
@@ -566,31 +638,44 @@ impl Run {
         Ok(at)
     }
 
-    /// Writes the parts one after another from `at`; returns each offset.
-    fn write(&mut self, at: u32, parts: &[&[u8]]) -> Vec<u32> {
+    /// Writes the parts one after another from `at` (a buffer of their
+    /// total length, checked by [`Run::buffer`]); returns each offset.
+    fn write(&mut self, at: u32, parts: &[&[u8]]) -> Result<Vec<u32>, BehaviourFault> {
         let data = self.memory.data_mut(&mut self.store);
         let mut off = at as usize;
         let mut starts = Vec::with_capacity(parts.len());
         for part in parts {
             starts.push(off as u32);
-            data[off..off + part.len()].copy_from_slice(part);
+            data.get_mut(off..off + part.len())
+                .ok_or_else(|| fault("its call buffer lies outside its memory"))?
+                .copy_from_slice(part);
             off += part.len();
         }
-        starts
+        Ok(starts)
     }
 
-    fn create(&mut self, params: &str) -> Result<(), BehaviourFault> {
+    /// The run's state from `params`: the outer error when the call could
+    /// not be made or did not return (a trap, fuel), the inner one when the
+    /// plugin refused the params (a non-zero status).
+    fn create_status(
+        &mut self,
+        params: &str,
+    ) -> Result<Result<(), BehaviourFault>, BehaviourFault> {
         let at = self.buffer(params.len())?;
-        self.write(at, &[params.as_bytes()]);
+        self.write(at, &[params.as_bytes()])?;
         self.refuel()?;
         let f = self.create.clone();
         let status = f
             .call(&mut self.store, (at, params.len() as u32))
             .map_err(|e| self.trapped(e))?;
         if status != abi::STATUS_OK {
-            return Err(self.status_fault(status));
+            return Ok(Err(self.status_fault(status)));
         }
-        Ok(())
+        Ok(Ok(()))
+    }
+
+    fn create(&mut self, params: &str) -> Result<(), BehaviourFault> {
+        self.create_status(params)?
     }
 
     fn procure(
@@ -609,7 +694,7 @@ impl Run {
             bytes_of(choices),
         ];
         let at = self.buffer(parts.iter().map(|p| p.len()).sum())?;
-        let s = self.write(at, &parts);
+        let s = self.write(at, &parts)?;
         self.refuel()?;
         let status = f
             .call(
@@ -648,7 +733,7 @@ impl Run {
             .ok_or_else(|| fault("it exports no invest function"))?;
         let parts: [&[u8]; 2] = [bytes_of(lines), bytes_of(tranches)];
         let at = self.buffer(parts.iter().map(|p| p.len()).sum())?;
-        let s = self.write(at, &parts);
+        let s = self.write(at, &parts)?;
         self.refuel()?;
         let status = f
             .call(&mut self.store, (month, s[0], lines.len() as u32, s[1]))
@@ -704,8 +789,14 @@ impl Plugged {
             params: params.to_string(),
             message,
         };
-        Run::new(&module.pre)
-            .and_then(|mut r| r.create(params))
+        let mut run = Run::new(&module.pre).map_err(|f| bad(&module.path, f.message))?;
+        run.create_status(params)
+            .map_err(|f| {
+                bad(
+                    &module.path,
+                    format!("its create function failed: {}", f.message),
+                )
+            })?
             .map_err(|f| bad_params(f.message))?;
         Ok(Plugged {
             label: module.label(),
@@ -835,5 +926,54 @@ impl Investment for WasmInvestment {
 
     fn fork(&self) -> Option<Arc<dyn Investment>> {
         Some(Arc::new(WasmInvestment(self.0.fork()?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/wasm/fixture.wat"
+    );
+
+    /// A module rebuilt at the same path is compiled again, not served from
+    /// the registry (a Python session that rebuilds its plugin between runs
+    /// gets the new code, and provenance the new name).
+    #[test]
+    fn a_module_rebuilt_at_the_same_path_is_compiled_again() {
+        let text = std::fs::read_to_string(FIXTURE).unwrap();
+        let path =
+            std::env::temp_dir().join(format!("dibsim-wasm-rebuilt-{}.wat", std::process::id()));
+        std::fs::write(&path, &text).unwrap();
+        let first = load(&path).unwrap();
+        assert_eq!(first.name, "wasm-fixture-1");
+        assert!(Arc::ptr_eq(&first, &load(&path).unwrap()), "compiled once");
+        std::fs::write(&path, text.replace("wasm-fixture-1", "wasm-fixture-2")).unwrap();
+        assert_eq!(load(&path).unwrap().name, "wasm-fixture-2");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// Bytes that are not Wasm, and a module of another interface major,
+    /// are refused with their reasons.
+    #[test]
+    fn refusals_name_the_reason() {
+        let p = Path::new("x.wasm");
+        let e = compile_bytes(p, b"hello", false).unwrap_err().to_string();
+        assert!(e.contains("68 65 6c 6c"), "{e}");
+        let wrong = "(module (memory (export \"memory\") 1) (func (export \"dibsim_wasm_abi\") (result i32) (i32.const 0x30001)))";
+        let e = compile_bytes(p, wrong.as_bytes(), true).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                WasmPluginError::WrongMajor {
+                    major: 3,
+                    minor: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 }
