@@ -366,8 +366,8 @@ fn a_torn_journal_line_is_dropped_and_rerun() {
 }
 
 /// A journal row that is not its run's (here: run 3's seed edited, as a
-/// corrupted or hand-edited file would have it) is refused with the run and
-/// the file named, and no finished file is written.
+/// corrupted or hand-edited file would have it) is refused, before any run
+/// starts, with the run and the file named, and no finished file is written.
 #[test]
 fn a_journal_row_that_is_not_its_runs_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -400,7 +400,7 @@ fn a_journal_row_that_is_not_its_runs_is_refused() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("the row of run 3 (in runs.partial.csv or the runs file) says point 1, replicate 0, seed 12345"),
+        err.contains("runs.partial.csv: the row of run 3 says point 1, replicate 0, seed 12345"),
         "{err}"
     );
     assert!(!cut.join("runs.csv").exists());

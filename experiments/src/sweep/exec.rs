@@ -747,6 +747,20 @@ pub fn execute(
             }
         } else {
             let st = store::scan_journal(&runs_journal, &mf.runs_schema, None)?;
+            // Every kept row must be its run's, checked before any run
+            // starts (finalize checks again, for merges).
+            if st.rows > 0 {
+                store::read_journal(&runs_journal, &mf.runs_schema, &mut |row: Vec<Cell>| {
+                    check_identity(
+                        &runs_journal,
+                        &mf,
+                        row[0].as_u64(),
+                        row[1].as_u64(),
+                        row[2].as_u64(),
+                        row[3].as_u64(),
+                    )
+                })?;
+            }
             if let Some(last) = st.last_run {
                 if last + 1 != mf.range[0] + st.rows {
                     bail!(
@@ -1070,7 +1084,7 @@ fn check_identity(
     };
     if (point, replicate, seed) != (p, r, s) {
         bail!(
-            "{}: the row of run {run} (in {RUNS_JOURNAL} or the runs file) says point {point}, replicate {replicate}, seed {seed}, but this sweep's run {run} is point {p}, replicate {r}, seed {s}: the file is corrupt or from another sweep (remove it, or the folder, to run those runs again)",
+            "{}: the row of run {run} says point {point}, replicate {replicate}, seed {seed}, but this sweep's run {run} is point {p}, replicate {r}, seed {s}: the file is corrupt or from another sweep (remove it to run those runs again; in a merge, run that shard again)",
             src.display()
         );
     }
