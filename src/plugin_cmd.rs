@@ -7,35 +7,46 @@ use anyhow::{bail, Context, Result};
 use dibsim_plugin_host as host;
 use dibsim_plugin_wasm as wasm;
 
-/// `dibsim plugin info PATH`.
+/// `dibsim plugin info PATH`: the same lines for either kind.
 pub fn info(path: &Path) -> Result<()> {
-    if wasm::is_wasm(path) {
+    let (name, version, interface, slots, file) = if wasm::is_wasm(path) {
         let m = wasm::load(path)?;
-        println!("plugin:  {}", m.name);
-        println!("version: {}", m.version);
-        println!(
+        let interface = format!(
             "kind:    wasm, interface {}.{} (this dibsim: {}.{})",
             m.abi_major,
             m.abi_minor,
             host::abi::wasm::WASM_ABI_MAJOR,
             host::abi::wasm::WASM_ABI_MINOR
         );
-        println!("slots:   {}", m.slot_names().join(", "));
-        println!("file:    {}", m.path.display());
-        return Ok(());
-    }
-    let lib = host::load(path)?;
-    println!("plugin:  {}", lib.name);
-    println!("version: {}", lib.version);
-    println!(
-        "ABI:     {}.{} (this dibsim: {}.{})",
-        lib.abi_major,
-        lib.abi_minor,
-        host::abi::ABI_MAJOR,
-        host::abi::ABI_MINOR
-    );
-    println!("slots:   {}", lib.slot_names().join(", "));
-    println!("file:    {}", lib.path.display());
+        (
+            m.name.clone(),
+            m.version.clone(),
+            interface,
+            m.slot_names(),
+            m.path.clone(),
+        )
+    } else {
+        let lib = host::load(path)?;
+        let interface = format!(
+            "ABI:     {}.{} (this dibsim: {}.{})",
+            lib.abi_major,
+            lib.abi_minor,
+            host::abi::ABI_MAJOR,
+            host::abi::ABI_MINOR
+        );
+        (
+            lib.name.clone(),
+            lib.version.clone(),
+            interface,
+            lib.slot_names(),
+            lib.path.clone(),
+        )
+    };
+    println!("plugin:  {name}");
+    println!("version: {version}");
+    println!("{interface}");
+    println!("slots:   {}", slots.join(", "));
+    println!("file:    {}", file.display());
     Ok(())
 }
 

@@ -36,3 +36,13 @@ pub fn text_and_lines(data: &[u8]) -> (String, Vec<String>) {
         None => (text.into_owned(), Vec::new()),
     }
 }
+
+/// Copies the lever test world (tests/fixtures/levers/base.toml) into the
+/// scratch folder as `base.toml`, once: the base of every fuzzed sweep.
+pub fn lever_base() {
+    let base = scratch().join("base.toml");
+    if !base.exists() {
+        std::fs::copy(root().join("tests/fixtures/levers/base.toml"), base)
+            .expect("the lever test world");
+    }
+}

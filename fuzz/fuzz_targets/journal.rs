@@ -41,9 +41,7 @@ fn fixture() -> &'static (Sweep, Vec<u8>, PathBuf) {
     static F: OnceLock<(Sweep, Vec<u8>, PathBuf)> = OnceLock::new();
     F.get_or_init(|| {
         let dir = common::scratch();
-        let text = std::fs::read_to_string(common::root().join("tests/fixtures/levers/base.toml"))
-            .expect("the lever test world");
-        std::fs::write(dir.join("base.toml"), text).unwrap();
+        common::lever_base();
         std::fs::write(dir.join("journal-sweep.toml"), SWEEP).unwrap();
         let sw = Sweep::load(&dir.join("journal-sweep.toml")).expect("the fixture sweep loads");
         let whole = dir.join("whole");

@@ -21,9 +21,7 @@ fuzz_target!(|data: &[u8]| {
     let whole = dir.join("whole");
     if !shards.join("1").join("manifest.json.orig").exists() {
         let _ = std::fs::remove_dir_all(&shards);
-        let text = std::fs::read_to_string(common::root().join("tests/fixtures/levers/base.toml"))
-            .expect("the lever test world");
-        std::fs::write(dir.join("base.toml"), text).unwrap();
+        common::lever_base();
         std::fs::write(dir.join("merge-sweep.toml"), SWEEP).unwrap();
         let sw = Sweep::load(&dir.join("merge-sweep.toml")).expect("the fixture sweep loads");
         let run = |out: std::path::PathBuf, shard: Shard| {

@@ -14,12 +14,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let dir = common::scratch();
-    let base = dir.join("base.toml");
-    if !base.exists() {
-        let text = std::fs::read_to_string(common::root().join("tests/fixtures/levers/base.toml"))
-            .expect("the lever test world");
-        std::fs::write(&base, text).unwrap();
-    }
+    common::lever_base();
     let path = dir.join("sweep.toml");
     std::fs::write(&path, data).unwrap();
     let Ok(sw) = Sweep::load(&path) else {

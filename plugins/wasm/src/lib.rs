@@ -436,6 +436,11 @@ struct Run {
     invest: Option<InvestFn>,
 }
 
+/// The little-endian u32 at byte `i` of `b` (the caller read enough bytes).
+fn le_u32(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"))
+}
+
 fn fault(message: impl Into<String>) -> BehaviourFault {
     BehaviourFault::new(message)
 }
@@ -553,7 +558,7 @@ impl Run {
         let f = self.info.clone();
         let at = f.call(&mut self.store, ()).map_err(|e| self.trapped(e))?;
         let b = self.read(at, 24)?;
-        let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let w = |i: usize| le_u32(b, i);
         Ok(wabi::WasmInfo {
             slots: w(0),
             flags: w(4),
@@ -592,9 +597,8 @@ impl Run {
             .call(&mut self.store, ())
             .map_err(|e| fault(format!("{}: {e:#}", wabi::ERROR_EXPORT)))?;
         let b = self.read(at, 16)?;
-        let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let (msg, len) = (w(0), w(4));
-        let item = i64::from_le_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]);
+        let (msg, len) = (le_u32(b, 0), le_u32(b, 4));
+        let item = i64::from_le_bytes(b[8..16].try_into().expect("16 bytes read"));
         let b = self.read(msg, len.min(4096) as usize)?;
         Ok((
             String::from_utf8_lossy(b).into_owned(),
@@ -639,13 +643,18 @@ impl Run {
     }
 
     /// Writes the parts one after another from `at` (a buffer of their
-    /// total length, checked by [`Run::buffer`]); returns each offset.
-    fn write(&mut self, at: u32, parts: &[&[u8]]) -> Result<Vec<u32>, BehaviourFault> {
+    /// total length, checked by [`Run::buffer`]); returns each offset
+    /// (an array: no allocation per call).
+    fn write<const N: usize>(
+        &mut self,
+        at: u32,
+        parts: &[&[u8]; N],
+    ) -> Result<[u32; N], BehaviourFault> {
         let data = self.memory.data_mut(&mut self.store);
         let mut off = at as usize;
-        let mut starts = Vec::with_capacity(parts.len());
-        for part in parts {
-            starts.push(off as u32);
+        let mut starts = [0u32; N];
+        for (start, part) in starts.iter_mut().zip(parts) {
+            *start = off as u32;
             data.get_mut(off..off + part.len())
                 .ok_or_else(|| fault("its call buffer lies outside its memory"))?
                 .copy_from_slice(part);
@@ -775,9 +784,10 @@ struct Plugged {
     module: Arc<WasmModule>,
     params: Arc<str>,
     label: String,
-    run: Option<Mutex<Run>>,
-    /// A fork that could not copy the instance: its first call fails.
-    broken: Option<BehaviourFault>,
+    /// The run's instance; or, for a fork that could not copy its parent's
+    /// instance, why (its first call fails with it). None in the shared
+    /// adapter.
+    run: Option<Result<Mutex<Run>, BehaviourFault>>,
 }
 
 impl Plugged {
@@ -803,57 +813,46 @@ impl Plugged {
             module,
             params: params.into(),
             run: None,
-            broken: None,
         })
     }
 
-    fn with_run(&self, run: Run) -> Plugged {
+    fn with_run(&self, run: Result<Run, BehaviourFault>) -> Plugged {
         Plugged {
             module: Arc::clone(&self.module),
             params: Arc::clone(&self.params),
             label: self.label.clone(),
-            run: Some(Mutex::new(run)),
-            broken: None,
+            run: Some(run.map(Mutex::new)),
         }
     }
 
     fn for_run(&self) -> Result<Plugged, BehaviourFault> {
         let mut run = Run::new(&self.module.pre)?;
         run.create(&self.params)?;
-        Ok(self.with_run(run))
+        Ok(self.with_run(Ok(run)))
     }
 
+    /// Never shares the parent's instance: a fork that cannot copy it fails
+    /// at its first call, with the reason.
     fn fork(&self) -> Option<Plugged> {
-        let mut run = self.run.as_ref()?.lock().unwrap_or_else(|e| e.into_inner());
-        match run.fork(&self.module.pre) {
-            Ok(copy) => {
-                drop(run);
-                Some(self.with_run(copy))
-            }
-            // Never share the parent's instance: the fork's run fails
-            // instead, with the reason.
-            Err(f) => Some(Plugged {
-                module: Arc::clone(&self.module),
-                params: Arc::clone(&self.params),
-                label: self.label.clone(),
-                run: None,
-                broken: Some(f),
-            }),
-        }
+        let copy = match self.run.as_ref()? {
+            Ok(run) => run
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .fork(&self.module.pre),
+            Err(f) => Err(f.clone()),
+        };
+        Some(self.with_run(copy))
     }
 
     fn with<R>(
         &self,
         f: impl FnOnce(&mut Run) -> Result<R, BehaviourFault>,
     ) -> Result<R, BehaviourFault> {
-        if let Some(f) = &self.broken {
-            return Err(f.clone());
+        match &self.run {
+            Some(Ok(run)) => f(&mut run.lock().unwrap_or_else(|e| e.into_inner())),
+            Some(Err(why)) => Err(why.clone()),
+            None => Err(fault("called without a run's instance (a host bug)")),
         }
-        let Some(run) = &self.run else {
-            return Err(fault("called without a run's instance (a host bug)"));
-        };
-        let mut run = run.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut run)
     }
 }
 
