@@ -66,3 +66,22 @@ fn ten_times_the_world_has_the_baseline_structure() {
         "x10 US share {big:.4} against the baseline's {mean:.4} (sd {sd:.4})"
     );
 }
+
+/// The month's per-ally and per-line phases (threat and offers, production,
+/// cancellation checks) give the same bytes run on rayon or in one pass, for
+/// a large world (parallel by default) and for the baseline (not).
+#[test]
+fn parallel_phases_change_nothing() {
+    for (scenario, seed) in [(world(10, 60), 7), (world(1, 60), 2)] {
+        let p = prepare(&scenario).unwrap();
+        let run = |parallel: bool| {
+            let mut w = World::new(Arc::clone(&p.cfg), p.behaviours.clone(), seed).unwrap();
+            w.set_parallel(parallel);
+            w.run().unwrap();
+            timeseries_csv(&w.into_recorder())
+        };
+        let (one_pass, parallel) = (run(false), run(true));
+        assert!(one_pass == parallel, "{}: the two differ", p.cfg.scenario.name);
+        assert!(one_pass == timeseries_csv(&run_one(&p, seed).unwrap()));
+    }
+}

@@ -124,10 +124,22 @@ struct AllyState {
     /// Scratch buffers of the parallel path, reused every month.
     reqs: Vec<ReqView>,
     offers: Vec<Offer>,
-    /// Open orders with nothing produced, in placement order (step 8).
-    open: Vec<u32>,
+    /// Overdue orders not yet started (step 8), in placement order.
+    overdue: Vec<OpenOrder>,
+    /// Orders this ally cancels this month, in `open`'s order (scratch).
+    cancelled: Vec<u32>,
     /// theta used this month, events applied.
     threat: f64,
+}
+
+/// An order that may be cancelled (step 8). Ordered by `seq` (placement).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct OpenOrder {
+    /// The order's `seq`: the slot may hold a later order by the time the
+    /// entry is looked at.
+    seq: u64,
+    id: u32,
+    ally: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -178,6 +190,11 @@ pub struct LineState {
     /// to produce, which production passes over): prune the queues.
     stale: bool,
     idle_months: u32,
+    /// This month's (foreign, domestic) output, until it is booked.
+    output: Option<(f64, f64)>,
+    /// Orders that started or finished production this month, with what
+    /// they have produced, until booked.
+    started: Vec<(u32, f64)>,
     /// Cumulative TIV, for the conservation identity.
     pub ordered: f64,
     pub produced: f64,
@@ -195,6 +212,7 @@ impl LineState {
             queue: VecDeque::with_capacity(RESERVE_SMALL),
             queue_priority: VecDeque::with_capacity(8),
             shipments: VecDeque::with_capacity(RESERVE_QUEUE),
+            started: Vec::with_capacity(RESERVE_SMALL),
             ..LineState::default()
         }
     }
@@ -321,6 +339,91 @@ impl MonthBuckets {
     }
 }
 
+/// Orders by the month they become overdue: a ring of `DUE_RING` monthly
+/// buckets, and beyond its reach a list re-filed every half lap. Unlike
+/// [`MonthBuckets`] it never grows: an order can be due years ahead, and a
+/// ring that long would allocate each bucket the first time round.
+#[derive(Debug)]
+struct DueRing {
+    buckets: Vec<Vec<OpenOrder>>,
+    /// (month, order) due at or after the ring's reach when filed.
+    far: Vec<(i32, OpenOrder)>,
+}
+
+const DUE_RING: usize = 128;
+
+/// A clone keeps each bucket's capacity, as [`MonthBuckets`]'s does.
+impl Clone for DueRing {
+    fn clone(&self) -> Self {
+        DueRing {
+            buckets: self
+                .buckets
+                .iter()
+                .map(|b| {
+                    let mut c = Vec::with_capacity(b.capacity());
+                    c.extend_from_slice(b);
+                    c
+                })
+                .collect(),
+            far: {
+                let mut c = Vec::with_capacity(self.far.capacity());
+                c.extend_from_slice(&self.far);
+                c
+            },
+        }
+    }
+}
+
+impl DueRing {
+    fn new() -> DueRing {
+        DueRing {
+            buckets: (0..DUE_RING)
+                .map(|_| Vec::with_capacity(RESERVE_SMALL))
+                .collect(),
+            far: Vec::with_capacity(RESERVE_QUEUE),
+        }
+    }
+
+    fn slot(month: i32) -> usize {
+        month.rem_euclid(DUE_RING as i32) as usize
+    }
+
+    /// Files `entry` under `month` (>= `now`).
+    fn push(&mut self, now: i32, month: i32, entry: OpenOrder) {
+        debug_assert!(month >= now);
+        if ((month - now) as usize) < DUE_RING {
+            self.buckets[Self::slot(month)].push(entry);
+        } else {
+            self.far.push((month, entry));
+        }
+    }
+
+    /// The entries due in `month`, in no particular order; hand the vector
+    /// back with [`DueRing::put_back`]. Every half lap, far entries now
+    /// within reach move into the ring first.
+    fn take(&mut self, month: i32) -> Vec<OpenOrder> {
+        if month.rem_euclid(DUE_RING as i32 / 2) == 0 && !self.far.is_empty() {
+            let buckets = &mut self.buckets;
+            self.far.retain(|&(m, entry)| {
+                if ((m - month) as usize) < DUE_RING {
+                    buckets[Self::slot(m)].push(entry);
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        std::mem::take(&mut self.buckets[Self::slot(month)])
+    }
+
+    fn put_back(&mut self, month: i32, mut due: Vec<OpenOrder>) {
+        due.clear();
+        let k = Self::slot(month);
+        debug_assert!(self.buckets[k].is_empty(), "a bucket was filed while taken");
+        self.buckets[k] = due;
+    }
+}
+
 /// One simulation: state, behaviours and recorder. Clone it to fork.
 #[derive(Clone)]
 pub struct World {
@@ -342,6 +445,9 @@ pub struct World {
     ended_orders: Vec<u32>,
     approvals: MonthBuckets,
     entries: MonthBuckets,
+    /// Open orders by the month they become overdue (step 8), filed at
+    /// placement; an order still unstarted then joins its ally's list.
+    overdue: DueRing,
     /// Orders placed so far: the next order's `seq`.
     placed_orders: u64,
     /// Records of ended orders, when the run keeps a ledger.
@@ -362,6 +468,10 @@ pub struct World {
     /// Investment scratch buffers, reused.
     invest_views: Vec<LineView>,
     invest_tranches: Vec<f64>,
+    /// Whether the month's per-ally and per-line phases run on rayon (a
+    /// world of at least [`PARALLEL_ALLIES`] allies). Either way gives the
+    /// same bytes.
+    parallel: bool,
 }
 
 /// Steps 1, 4 and the offers of step 5 for ally `i`: its threat, its
@@ -463,6 +573,54 @@ fn prepare_ally(
             offer_count: offers.len() as u32 - base - start,
         });
     }
+}
+
+/// Step 8's check for one ally: each overdue order not yet started is
+/// cancelled with probability `p_cancel`, one draw from the ally's stream
+/// per such order, in placement order; cancelled ids go to
+/// `ally.cancelled`. An order that has started (or ended) leaves the list
+/// without a draw: an order never returns to unstarted.
+fn overdue_cancellations(orders: &[Order], ally: &mut AllyState, p_cancel: f64) {
+    let AllyState {
+        overdue,
+        rng,
+        cancelled,
+        ..
+    } = ally;
+    overdue.retain(|entry| {
+        let o = &orders[entry.id as usize];
+        if o.seq != entry.seq || !unstarted(o.status) {
+            return false;
+        }
+        if rng.gen::<f64>() >= p_cancel {
+            return true;
+        }
+        cancelled.push(entry.id);
+        false
+    });
+}
+
+/// Nothing produced yet: awaiting approval or entry, or queued.
+fn unstarted(status: Status) -> bool {
+    matches!(
+        status,
+        Status::AwaitingApproval | Status::AwaitingEntry | Status::Queued
+    )
+}
+
+/// The first month an order placed in `placed` is overdue, that is, its age
+/// `(t - placed) as f64` exceeds `limit` (patience x quoted wait); `None`
+/// when that is after the run's last month (`months`, exclusive).
+fn overdue_from(placed: i32, limit: f64, months: i32) -> Option<i32> {
+    // For whole ages a: a > limit <=> a >= floor(limit) + 1 (limit >= 0).
+    let first = if limit.is_nan() || limit < 0.0 {
+        placed
+    } else if limit >= f64::from(months) - f64::from(placed) {
+        return None;
+    } else {
+        placed + limit.floor() as i32 + 1
+    };
+    (first < months).then_some(first)
 }
 
 /// Up to five names, then how many more: "A, B and 3 more".
@@ -593,7 +751,8 @@ impl World {
                 needs: Vec::with_capacity(RESERVE_SMALL),
                 reqs: Vec::new(),
                 offers: Vec::new(),
-                open: Vec::with_capacity(RESERVE_QUEUE),
+                overdue: Vec::with_capacity(RESERVE_QUEUE),
+                cancelled: Vec::with_capacity(RESERVE_SMALL),
                 threat: 1.0,
             })
             .collect();
@@ -634,6 +793,7 @@ impl World {
             ended_orders: Vec::with_capacity(RESERVE_QUEUE),
             approvals: MonthBuckets::new(),
             entries: MonthBuckets::new(),
+            overdue: DueRing::new(),
             placed_orders: 0,
             ledger: None,
             by_region_acc: vec![0.0; nexp * cfg.regions.len()],
@@ -646,6 +806,7 @@ impl World {
             month_batch: MonthBatch::default(),
             invest_views: Vec::new(),
             invest_tranches: Vec::new(),
+            parallel: cfg.allies.len() >= PARALLEL_ALLIES,
             behaviours,
             cfg,
         })
@@ -709,6 +870,13 @@ impl World {
 
     pub fn into_recorder(self) -> Recorder {
         self.recorder
+    }
+
+    /// Runs the month's per-ally and per-line phases on rayon or not,
+    /// whatever the world's size (the default: at least [`PARALLEL_ALLIES`]
+    /// allies). The output is the same either way; tests use this to show it.
+    pub fn set_parallel(&mut self, on: bool) {
+        self.parallel = on;
     }
 
     /// Whether the simulation has reached its last month.
@@ -945,7 +1113,7 @@ impl World {
                 base,
             )
         };
-        if self.allies.len() >= PARALLEL_ALLIES {
+        if self.parallel {
             use rayon::prelude::*;
             // Each ally into its own scratch buffers, in parallel; then
             // copied in ally order, so the batches do not depend on the
@@ -1082,7 +1250,16 @@ impl World {
                 }
                 line.ordered += r.size;
                 self.acc[e].orders_tiv += r.size;
-                self.allies[i].open.push(id);
+                let limit = self.cfg.allies[i].patience * offer.wait_months;
+                if let Some(due) = overdue_from(t, limit, self.cfg.months) {
+                    let seq = self.orders[id as usize].seq;
+                    let entry = OpenOrder {
+                        id,
+                        ally: i as u32,
+                        seq,
+                    };
+                    self.overdue.push(t, due, entry);
+                }
                 self.approvals.push(t, decide, id);
             }
         }
@@ -1180,41 +1357,49 @@ impl World {
         self.entries.put_back(t, ids);
     }
 
-    /// Step 7 (and step 9 on each completion).
+    /// Step 7 (and step 9 on each completion). Each line's production
+    /// touches only that line (in parallel in a large world); what it
+    /// means for owners, exporters and orders is then booked line by line,
+    /// in line order, as are the deliveries.
     fn produce_and_deliver(&mut self, t: i32) {
         let cfg = Arc::clone(&self.cfg);
         let margin = cfg.scenario.model.margin;
+        let focal_reserve = self.export_reserve(cfg.focal, t);
+        let produce = |(li, line): (usize, &mut LineState)| {
+            let lp = &cfg.lines[li];
+            let reserve = if lp.exporter == cfg.focal {
+                focal_reserve
+            } else {
+                0.0
+            };
+            produce_line(
+                line,
+                t,
+                lp.build_months as i32,
+                reserve,
+                cfg.exporters[lp.exporter].domestic_priority,
+            );
+        };
+        if self.parallel {
+            use rayon::prelude::*;
+            self.lines.par_iter_mut().enumerate().for_each(produce);
+        } else {
+            self.lines.iter_mut().enumerate().for_each(produce);
+        }
         for li in 0..self.lines.len() {
             let lp = &cfg.lines[li];
             let e = lp.exporter;
-            if self.lines[li].online && self.lines[li].capacity > 0.0 {
-                let k = self.lines[li].capacity;
-                let reserve = self.export_reserve(e, t) * k;
-                let deliver_at = t + lp.build_months as i32;
-                let mut prod = Production {
-                    orders: &mut self.orders,
-                    line: &mut self.lines[li],
-                    month: t,
-                    deliver_at,
-                    foreign: 0.0,
-                    domestic: 0.0,
-                    finished: false,
-                };
-                let mut left = k;
-                if reserve > 0.0 {
-                    left -= prod.foreign_fifo(reserve.min(left));
-                }
-                if cfg.exporters[e].domestic_priority {
-                    left -= prod.domestic(left, None);
-                    prod.foreign_fifo(left);
-                } else {
-                    prod.shared_queue(left);
-                }
-                prod.finish_month();
-                let (foreign, domestic) = (prod.foreign, prod.domestic);
+            let line = &mut self.lines[li];
+            if let Some((foreign, domestic)) = line.output.take() {
                 let produced = foreign + domestic;
                 self.acc[e].production += produced;
                 self.owners[lp.owner].cash -= (1.0 - margin) * lp.price_index * produced;
+                for &(id, produced) in &line.started {
+                    let o = &mut self.orders[id as usize];
+                    o.status = Status::Producing;
+                    o.produced = produced;
+                }
+                line.started.clear();
             }
             // Deliveries due this month.
             while let Some(s) = self.lines[li].shipments.front().copied() {
@@ -1264,73 +1449,92 @@ impl World {
         }
     }
 
-    /// Step 8: overdue unstarted orders may be cancelled.
+    /// Step 8: overdue unstarted orders may be cancelled. Each ally finds
+    /// its cancellations from its own stream (in parallel in a large world);
+    /// their effects on the lines are then applied in ally order.
     fn cancel(&mut self, t: i32) {
         let p_cancel = self.cfg.scenario.model.cancel_prob;
-        for i in 0..self.allies.len() {
-            let patience = self.cfg.allies[i].patience;
-            let mut open = std::mem::take(&mut self.allies[i].open);
-            open.retain(|&id| {
-                let o = &self.orders[id as usize];
-                let unstarted = matches!(
-                    o.status,
-                    Status::AwaitingApproval | Status::AwaitingEntry | Status::Queued
-                );
-                if !unstarted {
-                    return false;
-                }
-                let age = (t - o.placed) as f64;
-                if age <= patience * o.quoted_wait || p_cancel <= 0.0 {
-                    return true;
-                }
-                if self.allies[i].rng.gen::<f64>() >= p_cancel {
-                    return true;
-                }
-                // Cancelled: remove from the line and give the need back.
-                let o = &mut self.orders[id as usize];
-                let was = o.status;
-                o.status = Status::Cancelled;
-                let li = o.line as usize;
-                let e = self.cfg.lines[li].exporter;
-                let line = &mut self.lines[li];
-                line.backlog_foreign -= o.size;
-                if o.priority {
-                    line.backlog_foreign_priority -= o.size;
-                }
-                if was != Status::AwaitingApproval {
-                    line.backlog_foreign_approved -= o.size;
-                }
-                if was == Status::Queued {
-                    let q = if o.priority {
-                        &mut line.queue_priority
-                    } else {
-                        &mut line.queue
-                    };
-                    // Left in place with nothing to produce (step 7 passes
-                    // over it, as if it were gone) and pruned after step 7:
-                    // removing it here would shift the whole queue.
-                    if let Ok(pos) = q.binary_search_by_key(&o.ticket, |x| x.ticket) {
-                        q[pos].size = 0.0;
-                        line.stale = true;
-                    }
-                    // Out of its queue and (below) of the open list; orders
-                    // still waiting stay in their bucket until it comes up.
-                    self.ended_orders.push(id);
-                }
-                if let (true, Some(l)) = (t >= 0, &mut self.ledger) {
-                    l.push(record(o, Outcome::Cancelled, None));
-                }
-                line.cancelled += o.size;
-                self.acc[e].cancellations += 1;
-                self.allies[i].returned.push(Need {
-                    category: o.category,
-                    size: o.size,
-                    excluded: 0,
-                });
-                false
-            });
-            self.allies[i].open = open;
+        // Orders overdue from this month join their ally's list (in
+        // placement order) while they have not started.
+        let due = self.overdue.take(t);
+        for entry in &due {
+            let o = &self.orders[entry.id as usize];
+            if o.seq == entry.seq && unstarted(o.status) {
+                let list = &mut self.allies[entry.ally as usize].overdue;
+                let at = list.partition_point(|x| x.seq < entry.seq);
+                list.insert(at, *entry);
+            }
         }
+        self.overdue.put_back(t, due);
+        if p_cancel <= 0.0 {
+            // Nothing is ever cancelled, and nothing is drawn.
+            self.allies.iter_mut().for_each(|a| a.overdue.clear());
+            return;
+        }
+        let orders = &self.orders;
+        let scan = |ally: &mut AllyState| overdue_cancellations(orders, ally, p_cancel);
+        if self.parallel {
+            use rayon::prelude::*;
+            self.allies.par_iter_mut().for_each(scan);
+        } else {
+            self.allies.iter_mut().for_each(scan);
+        }
+        for i in 0..self.allies.len() {
+            if self.allies[i].cancelled.is_empty() {
+                continue;
+            }
+            let cancelled = std::mem::take(&mut self.allies[i].cancelled);
+            for &id in &cancelled {
+                self.cancel_order(t, i, id);
+            }
+            self.allies[i].cancelled = cancelled;
+            self.allies[i].cancelled.clear();
+        }
+    }
+
+    /// Ends order `id` of ally `i` as cancelled: off its line's books and
+    /// queue, and its need back to the ally for next month.
+    fn cancel_order(&mut self, t: i32, i: usize, id: u32) {
+        let o = &mut self.orders[id as usize];
+        let was = o.status;
+        o.status = Status::Cancelled;
+        let li = o.line as usize;
+        let e = self.cfg.lines[li].exporter;
+        let line = &mut self.lines[li];
+        line.backlog_foreign -= o.size;
+        if o.priority {
+            line.backlog_foreign_priority -= o.size;
+        }
+        if was != Status::AwaitingApproval {
+            line.backlog_foreign_approved -= o.size;
+        }
+        if was == Status::Queued {
+            let q = if o.priority {
+                &mut line.queue_priority
+            } else {
+                &mut line.queue
+            };
+            // Left in place with nothing to produce (step 7 passes
+            // over it, as if it were gone) and pruned after step 7:
+            // removing it here would shift the whole queue.
+            if let Ok(pos) = q.binary_search_by_key(&o.ticket, |x| x.ticket) {
+                q[pos].size = 0.0;
+                line.stale = true;
+            }
+            // Out of its queue and of the open list; orders still
+            // waiting stay in their bucket until it comes up.
+            self.ended_orders.push(id);
+        }
+        if let (true, Some(l)) = (t >= 0, &mut self.ledger) {
+            l.push(record(o, Outcome::Cancelled, None));
+        }
+        line.cancelled += o.size;
+        self.acc[e].cancellations += 1;
+        self.allies[i].returned.push(Need {
+            category: o.category,
+            size: o.size,
+            excluded: 0,
+        });
     }
 
     /// Step 10: investment every `invest_every_months`, decline every month.
@@ -1585,13 +1789,51 @@ fn record(o: &Order, outcome: Outcome, last_delivery: Option<i32>) -> OrderRecor
     }
 }
 
+/// Step 7's production of one line in month `t`: the export reserve
+/// (`reserve`, a share of capacity) first, then the queue discipline. It
+/// leaves the month's (foreign, domestic) output in `line.output` and the
+/// orders that started or finished in `line.started`, for booking.
+fn produce_line(
+    line: &mut LineState,
+    t: i32,
+    build_months: i32,
+    reserve: f64,
+    domestic_priority: bool,
+) {
+    if !line.online || line.capacity <= 0.0 {
+        return;
+    }
+    let k = line.capacity;
+    let reserve = reserve * k;
+    let mut prod = Production {
+        line,
+        month: t,
+        deliver_at: t + build_months,
+        foreign: 0.0,
+        domestic: 0.0,
+        finished: false,
+    };
+    let mut left = k;
+    if reserve > 0.0 {
+        left -= prod.foreign_fifo(reserve.min(left));
+    }
+    if domestic_priority {
+        left -= prod.domestic(left, None);
+        prod.foreign_fifo(left);
+    } else {
+        prod.shared_queue(left);
+    }
+    prod.finish_month();
+    let (foreign, domestic) = (prod.foreign, prod.domestic);
+    line.output = Some((foreign, domestic));
+}
+
 fn backlog_order_book(line: &LineState) -> f64 {
     line.backlog_domestic + line.backlog_foreign_approved.max(0.0)
 }
 
 /// Production of one line in one month: the queue disciplines of step 7.
 struct Production<'a> {
-    orders: &'a mut Vec<Order>,
     line: &'a mut LineState,
     month: i32,
     deliver_at: i32,
@@ -1708,9 +1950,7 @@ impl Production<'_> {
         let q = *q;
         let last = q.produced >= q.size;
         if starts || last {
-            let o = &mut self.orders[q.id as usize];
-            o.status = Status::Producing;
-            o.produced = q.produced;
+            self.line.started.push((q.id, q.produced));
         }
         self.finished |= last;
         self.line.backlog_foreign -= take;
