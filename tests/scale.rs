@@ -81,7 +81,11 @@ fn parallel_phases_change_nothing() {
             timeseries_csv(&w.into_recorder())
         };
         let (one_pass, parallel) = (run(false), run(true));
-        assert!(one_pass == parallel, "{}: the two differ", p.cfg.scenario.name);
+        assert!(
+            one_pass == parallel,
+            "{}: the two differ",
+            p.cfg.scenario.name
+        );
         assert!(one_pass == timeseries_csv(&run_one(&p, seed).unwrap()));
     }
 }

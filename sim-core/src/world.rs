@@ -468,6 +468,9 @@ pub struct World {
     /// Investment scratch buffers, reused.
     invest_views: Vec<LineView>,
     invest_tranches: Vec<f64>,
+    /// The last approval lag's lognormal terms (ln and sqrt of them are the
+    /// same for every order of an exporter in a month).
+    lag_terms: LagTerms,
     /// Whether the month's per-ally and per-line phases run on rayon (a
     /// world of at least [`PARALLEL_ALLIES`] allies). Either way gives the
     /// same bytes.
@@ -806,6 +809,7 @@ impl World {
             month_batch: MonthBatch::default(),
             invest_views: Vec::new(),
             invest_tranches: Vec::new(),
+            lag_terms: LagTerms::default(),
             parallel: cfg.allies.len() >= PARALLEL_ALLIES,
             behaviours,
             cfg,
@@ -946,6 +950,7 @@ impl World {
         Ok(())
     }
 
+    #[inline(never)] // a phase of the month: one frame each in a profile
     fn bring_online(&mut self, t: i32) {
         let cfg = &*self.cfg;
         for (li, line) in self.lines.iter_mut().enumerate() {
@@ -1014,6 +1019,7 @@ impl World {
     }
 
     /// Step 2: each line's quote terms from the start-of-month state.
+    #[inline(never)] // a phase of the month: one frame each in a profile
     fn quote(&mut self, t: i32) {
         let min_share = self.cfg.scenario.model.min_foreign_share;
         for li in 0..self.lines.len() {
@@ -1055,6 +1061,7 @@ impl World {
     }
 
     /// Step 3: each government's domestic orders, pro rata to capacity.
+    #[inline(never)] // a phase of the month: one frame each in a profile
     fn domestic_orders(&mut self) {
         let t = self.month;
         let cfg = &*self.cfg;
@@ -1084,6 +1091,7 @@ impl World {
     }
 
     /// Steps 1, 4, 5 for every ally: threat, requirements, choice.
+    #[inline(never)] // a phase of the month: one frame each in a profile
     fn decide(&mut self, t: i32) -> Result<(), RunError> {
         let cfg = &*self.cfg;
         let quotes = &self.quotes;
@@ -1194,6 +1202,7 @@ impl World {
     }
 
     /// Step 6, first half: each choice becomes an order and draws its lag.
+    #[inline(never)] // a phase of the month: one frame each in a profile
     fn place_orders(&mut self, t: i32) {
         for i in 0..self.allies.len() {
             let (start, count) = self.month_batch.ally_reqs[i];
@@ -1210,7 +1219,7 @@ impl World {
                 let e = self.cfg.lines[li].exporter;
                 let partner = self.partners_active(e, t) && self.cfg.allies[i].priority_partner;
                 let (mean, cv, delay) = self.approval_terms(e, t, partner);
-                let lag = lognormal_mean_cv(&mut self.world_rng, mean, cv);
+                let lag = self.lag_terms.draw(&mut self.world_rng, mean, cv);
                 let decide = t + lag.round() as i32;
                 let order = Order {
                     ally: i as u32,
@@ -1267,6 +1276,7 @@ impl World {
 
     /// Step 6, second half: approvals and denials decided this month, then
     /// approved orders whose entry month has come join their line's queue.
+    #[inline(never)] // a phase of the month: one frame each in a profile
     fn decide_approvals(&mut self, t: i32) {
         let ids = self.approvals.take(t);
         {
@@ -1361,6 +1371,7 @@ impl World {
     /// touches only that line (in parallel in a large world); what it
     /// means for owners, exporters and orders is then booked line by line,
     /// in line order, as are the deliveries.
+    #[inline(never)] // a phase of the month: one frame each in a profile
     fn produce_and_deliver(&mut self, t: i32) {
         let cfg = Arc::clone(&self.cfg);
         let margin = cfg.scenario.model.margin;
@@ -1452,6 +1463,7 @@ impl World {
     /// Step 8: overdue unstarted orders may be cancelled. Each ally finds
     /// its cancellations from its own stream (in parallel in a large world);
     /// their effects on the lines are then applied in ally order.
+    #[inline(never)] // a phase of the month: one frame each in a profile
     fn cancel(&mut self, t: i32) {
         let p_cancel = self.cfg.scenario.model.cancel_prob;
         // Orders overdue from this month join their ally's list (in
@@ -1538,6 +1550,7 @@ impl World {
     }
 
     /// Step 10: investment every `invest_every_months`, decline every month.
+    #[inline(never)] // a phase of the month: one frame each in a profile
     fn invest(&mut self, t: i32) -> Result<(), RunError> {
         let cfg = Arc::clone(&self.cfg);
         let m = &cfg.scenario.model;
@@ -1697,6 +1710,7 @@ impl World {
     }
 
     /// Step 11.
+    #[inline(never)] // a phase of the month: one frame each in a profile
     fn record(&mut self, t: i32) {
         let cfg = &*self.cfg;
         if !self.recorder.keeps(t) {
@@ -2027,6 +2041,38 @@ fn poisson<R: RngCore>(rng: &mut R, lambda: f64) -> u64 {
     k
 }
 
+/// [`lognormal_mean_cv`] with its location and scale kept for the last
+/// (mean, cv) it was asked for: the same numbers, fewer logarithms.
+#[derive(Debug, Clone, Copy, Default)]
+struct LagTerms {
+    key: (u64, u64),
+    mu: f64,
+    sigma: f64,
+}
+
+impl LagTerms {
+    fn draw<R: RngCore>(&mut self, rng: &mut R, mean: f64, cv: f64) -> f64 {
+        if mean <= 0.0 {
+            return 0.0;
+        }
+        if cv <= 0.0 {
+            return mean;
+        }
+        let key = (mean.to_bits(), cv.to_bits());
+        if self.key != key {
+            let s2 = (1.0 + cv * cv).ln();
+            *self = LagTerms {
+                key,
+                mu: mean.ln() - s2 / 2.0,
+                sigma: s2.sqrt(),
+            };
+        }
+        let z: f64 = rng.sample(StandardNormal);
+        (self.mu + self.sigma * z).exp()
+    }
+}
+
+#[cfg(test)]
 /// L ~ LogNormal with the given mean and coefficient of variation; no draw
 /// when either is zero (docs/model.md s.4 Streams).
 fn lognormal_mean_cv<R: RngCore>(rng: &mut R, mean: f64, cv: f64) -> f64 {
@@ -2040,4 +2086,80 @@ fn lognormal_mean_cv<R: RngCore>(rng: &mut R, mean: f64, cv: f64) -> f64 {
     let mu = mean.ln() - s2 / 2.0;
     let z: f64 = rng.sample(StandardNormal);
     (mu + s2.sqrt() * z).exp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{stream, StreamId};
+
+    /// The memoised lag is the plain formula's number, draw for draw, as
+    /// (mean, cv) changes, repeats and hits the no-draw cases.
+    #[test]
+    fn lag_terms_draw_what_the_formula_draws() {
+        let (mut a, mut b) = (stream(9, StreamId::World), stream(9, StreamId::World));
+        let mut memo = LagTerms::default();
+        let terms = [
+            (6.0, 0.4),
+            (6.0, 0.4),
+            (3.5, 0.0),
+            (6.0, 0.4),
+            (0.0, 0.3),
+            (12.0, 1.1),
+        ];
+        for k in 0..600 {
+            let (mean, cv) = terms[k % terms.len()];
+            let got = memo.draw(&mut a, mean, cv);
+            let want = lognormal_mean_cv(&mut b, mean, cv);
+            assert_eq!(got.to_bits(), want.to_bits(), "draw {k}");
+        }
+        assert_eq!(a.next_u64(), b.next_u64(), "the streams moved apart");
+    }
+
+    /// The month an order is first overdue is the first month the direct
+    /// rule `(t - placed) as f64 > limit` holds, or none within the run.
+    #[test]
+    fn overdue_from_is_the_first_month_the_rule_holds() {
+        let months = 40;
+        for placed in -30..months {
+            for limit in [0.0, 0.5, 1.0, 7.25, 12.0, 33.9, 80.0, 1e300, f64::INFINITY] {
+                let rule = (placed..months).find(|&t| !((t - placed) as f64 <= limit));
+                assert_eq!(
+                    overdue_from(placed, limit, months),
+                    rule,
+                    "{placed} {limit}"
+                );
+            }
+        }
+    }
+
+    /// Entries due beyond the ring's reach come up in their month, as do
+    /// near ones, and nothing comes up twice or early. As in a run, a month
+    /// files its entries before it takes its own.
+    #[test]
+    fn the_due_ring_hands_out_far_entries_in_their_month() {
+        let mut ring = DueRing::new();
+        let (mut want, mut got) = (Vec::new(), Vec::new());
+        let aheads = [0, 1, 63, 127, 128, 129, 191, 200, 500, 1000];
+        for t in -20..1200 {
+            if (-20..10).contains(&t) {
+                for (k, &ahead) in aheads.iter().enumerate() {
+                    let seq = (t + 20) as u64 * 100 + k as u64;
+                    let entry = OpenOrder {
+                        seq,
+                        id: 0,
+                        ally: 0,
+                    };
+                    ring.push(t, t + ahead, entry);
+                    want.push((t + ahead, seq));
+                }
+            }
+            let due = ring.take(t);
+            got.extend(due.iter().map(|e| (t, e.seq)));
+            ring.put_back(t, due);
+        }
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+    }
 }
