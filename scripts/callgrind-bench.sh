@@ -6,8 +6,9 @@
 #   scripts/callgrind-bench.sh            # baseline and strategy-2026, seed 1
 #   scripts/callgrind-bench.sh --scale 10 # also a world 10 times the baseline
 #
-# Counts only the engine's run (`dibsim_core::run::run_one_with`), not the
-# loading and printing around it. Installs valgrind from Debian's packages
+# Counts only the engine's run (`dibsim_core::run::run_one_with`, and the
+# rayon jobs a large world's month hands to worker threads), not the loading
+# and printing around it. Installs valgrind from Debian's packages
 # when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,7 @@ trap 'rm -rf "$tmp"' EXIT
 count() { # label, then dibsim's arguments
   local label=$1; shift
   valgrind --tool=callgrind --toggle-collect='dibsim_core::run::run_one_with*' \
+    --toggle-collect='*rayon_core::job*execute*' \
     --callgrind-out-file="$tmp/cg.out" "$bin" "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
   local ir
   ir=$(grep -o 'refs: *[0-9,]*' "$tmp/err" | tr -d ', ' | cut -d: -f2)
