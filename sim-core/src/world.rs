@@ -1821,7 +1821,7 @@ fn produce_line(
         deliver_at: t + build_months,
         foreign: 0.0,
         domestic: 0.0,
-        touched: [0, 0],
+        gone_end: [0, 0],
     };
     let mut left = k;
     if reserve > 0.0 {
@@ -1849,10 +1849,10 @@ struct Production<'a> {
     deliver_at: i32,
     foreign: f64,
     domestic: f64,
-    /// How many entries at the front of each queue production looked at
-    /// this month (priority, ordinary): only there can an entry have
-    /// finished.
-    touched: [usize; 2],
+    /// Per queue (priority, ordinary): one past the last entry that
+    /// finished this month or was found cancelled; the queue is pruned up
+    /// to there (FIFO: usually a few entries at the front).
+    gone_end: [usize; 2],
 }
 
 impl Production<'_> {
@@ -1935,6 +1935,12 @@ impl Production<'_> {
         }
     }
 
+    /// Entry `k` of a queue is to go after this month.
+    fn gone(&mut self, priority: bool, k: usize) {
+        let end = &mut self.gone_end[usize::from(!priority)];
+        *end = (*end).max(k + 1);
+    }
+
     /// Produces from entry `k` of a queue up to its monthly cap and `budget`.
     fn take_order(&mut self, priority: bool, k: usize, budget: f64) -> f64 {
         let month = self.month;
@@ -1949,6 +1955,11 @@ impl Production<'_> {
         }
         let cap = q.cap - q.taken;
         let remaining = q.size - q.produced;
+        if remaining <= 0.0 {
+            // A cancelled entry (nothing left): dropped after the month.
+            let end = &mut self.gone_end[usize::from(!priority)];
+            *end = (*end).max(k + 1);
+        }
         let mut take = cap.min(remaining).min(budget);
         if take <= 0.0 {
             return 0.0;
@@ -1964,8 +1975,9 @@ impl Production<'_> {
         if starts || last {
             self.line.started.push((q.id, q.produced));
         }
-        let touched = &mut self.touched[usize::from(!priority)];
-        *touched = (*touched).max(k + 1);
+        if last {
+            self.gone(priority, k);
+        }
         self.line.backlog_foreign -= take;
         if q.priority {
             self.line.backlog_foreign_priority -= take;
@@ -2001,14 +2013,14 @@ impl Production<'_> {
                 region: 0,
             });
         }
-        prune_front(&mut self.line.queue_priority, self.touched[0]);
-        prune_front(&mut self.line.queue, self.touched[1]);
+        prune_front(&mut self.line.queue_priority, self.gone_end[0]);
+        prune_front(&mut self.line.queue, self.gone_end[1]);
     }
 }
 
 /// Drops the finished entries (and cancelled ones, with nothing left to
 /// produce) among the first `m` of a queue, keeping the rest in order: the
-/// work of a month's production, not of the queue's length. Cancelled
+/// work of a month's finished orders, not of the queue's length. Cancelled
 /// entries further back wait until production reaches them.
 fn prune_front(queue: &mut VecDeque<Queued>, m: usize) {
     let mut kept = m;
