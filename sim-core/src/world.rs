@@ -32,7 +32,8 @@ use crate::metrics::{ExporterMonth, Recorder};
 use crate::rng::{stream, StreamId};
 use crate::scenario::{OwnerKind, Tier};
 
-/// Worlds with at least this many allies decide in parallel within a month.
+/// Worlds with at least this many allies run parts of a month in parallel
+/// (when there is more than one rayon thread; see `World::on_rayon`).
 /// Below it a rayon fork/join per month (microseconds) is not worth it: a
 /// whole baseline month of 65 allies takes about 18 us (`dibsim bench`:
 /// 5.6 ms for 312 months), and runs are parallel across replicates anyway.
@@ -468,10 +469,10 @@ pub struct World {
     /// The last approval lag's lognormal terms (ln and sqrt of them are the
     /// same for every order of an exporter in a month).
     lag_terms: LagTerms,
-    /// Whether the month's per-ally and per-line phases run on rayon (a
-    /// world of at least [`PARALLEL_ALLIES`] allies). Either way gives the
-    /// same bytes.
-    parallel: bool,
+    /// Whether the month's per-ally and per-line phases run on rayon, if
+    /// forced ([`World::set_parallel`]); else see [`World::on_rayon`].
+    /// Either way gives the same bytes.
+    parallel: Option<bool>,
 }
 
 /// Steps 1, 4 and the offers of step 5 for ally `i`: its threat, its
@@ -807,7 +808,7 @@ impl World {
             invest_views: Vec::new(),
             invest_tranches: Vec::new(),
             lag_terms: LagTerms::default(),
-            parallel: cfg.allies.len() >= PARALLEL_ALLIES,
+            parallel: None,
             behaviours,
             cfg,
         })
@@ -877,7 +878,16 @@ impl World {
     /// whatever the world's size (the default: at least [`PARALLEL_ALLIES`]
     /// allies). The output is the same either way; tests use this to show it.
     pub fn set_parallel(&mut self, on: bool) {
-        self.parallel = on;
+        self.parallel = Some(on);
+    }
+
+    /// Whether this month's parallel phases go to rayon: in a world of at
+    /// least [`PARALLEL_ALLIES`] allies with more than one thread to run on
+    /// (one thread does the same work faster in one pass), unless forced.
+    fn on_rayon(&self) -> bool {
+        self.parallel.unwrap_or_else(|| {
+            self.allies.len() >= PARALLEL_ALLIES && rayon::current_num_threads() > 1
+        })
     }
 
     /// Whether the simulation has reached its last month.
@@ -1097,6 +1107,7 @@ impl World {
         let partners_on = self.partners_active(cfg.focal, t);
         let behaviours = &self.behaviours;
         let slots = &behaviours.ally_procurement;
+        let on_rayon = self.on_rayon();
         let mb = &mut self.month_batch;
         mb.clear();
         let prepare = |i: usize,
@@ -1118,7 +1129,7 @@ impl World {
                 base,
             )
         };
-        if self.parallel {
+        if on_rayon {
             use rayon::prelude::*;
             // Each ally into its own scratch buffers, in parallel; then
             // copied in ally order, so the batches do not depend on the
@@ -1388,7 +1399,7 @@ impl World {
                 cfg.exporters[lp.exporter].domestic_priority,
             );
         };
-        if self.parallel {
+        if self.on_rayon() {
             use rayon::prelude::*;
             self.lines.par_iter_mut().enumerate().for_each(produce);
         } else {
@@ -1482,7 +1493,7 @@ impl World {
         }
         let orders = &self.orders;
         let scan = |ally: &mut AllyState| overdue_cancellations(orders, ally, p_cancel);
-        if self.parallel {
+        if self.on_rayon() {
             use rayon::prelude::*;
             self.allies.par_iter_mut().for_each(scan);
         } else {
