@@ -68,6 +68,7 @@ impl Procurement for LogitProcurement {
         choices: &mut [i32],
     ) -> Result<(), BehaviourFault> {
         let requirements = batch.requirements;
+        debug_assert_eq!(choices.len(), requirements.len());
         if requirements.len() < PARALLEL_REQUIREMENTS || rayon::current_num_threads() < 2 {
             choose_logit(batch, requirements, choices);
             return Ok(());

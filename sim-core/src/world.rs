@@ -9,11 +9,16 @@
 //! thread count.
 //!
 //! Orders live in one vector of slots; a slot is reused once its order has
-//! ended and nothing refers to it, so a run's memory follows the orders in
-//! flight, not all it ever placed. Placement order is kept where the model
-//! needs it (approval and entry buckets, each ally's open list) by appending
-//! in placement order, never by sorting ids; `Order::seq` numbers orders in
-//! placement order for the ledger.
+//! ended and nothing that acts on it refers to it, so a run's memory follows
+//! the orders in flight, not all it ever placed. Two kinds of stale
+//! reference may outlive an order and are harmless by construction: an
+//! overdue-ring entry (it carries the order's `seq` and is dropped when the
+//! slot holds another order), and a cancelled order's queue entry (it has
+//! nothing left to produce, and production returns before using its id).
+//! Placement order is kept where the model needs it (approval and entry
+//! buckets by appending in placement order, each ally's overdue list by
+//! `seq`), never by sorting ids; `Order::seq` numbers orders in placement
+//! order for the ledger.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -127,7 +132,7 @@ struct AllyState {
     offers: Vec<Offer>,
     /// Overdue orders not yet started (step 8), in placement order.
     overdue: Vec<OpenOrder>,
-    /// Orders this ally cancels this month, in `open`'s order (scratch).
+    /// Orders this ally cancels this month, in `overdue`'s order (scratch).
     cancelled: Vec<u32>,
     /// theta used this month, events applied.
     threat: f64,
@@ -217,7 +222,7 @@ impl LineState {
 }
 
 /// Starting capacities of the buffers the month reuses: a busy line's queue
-/// and in-flight shipments, an ally's open orders, a month's bucket. They
+/// and in-flight shipments, an ally's overdue orders, a month's bucket. They
 /// only spare the first months' growth; nothing depends on them.
 const RESERVE_SMALL: usize = 32;
 const RESERVE_QUEUE: usize = 128;
@@ -339,8 +344,11 @@ impl MonthBuckets {
 
 /// Orders by the month they become overdue: a ring of `DUE_RING` monthly
 /// buckets, and beyond its reach a list re-filed every half lap. Unlike
-/// [`MonthBuckets`] it never grows: an order can be due years ahead, and a
-/// ring that long would allocate each bucket the first time round.
+/// [`MonthBuckets`] the ring's length is fixed (its buckets and the far list
+/// grow to their high-water marks): an order can be due years ahead, and a
+/// ring that long would allocate each bucket the first time round. An
+/// entry stays until its month even if its order ended earlier, so the
+/// ring holds the orders placed within about patience x quoted wait.
 #[derive(Debug)]
 struct DueRing {
     buckets: Vec<Vec<OpenOrder>>,
@@ -1268,7 +1276,8 @@ impl World {
                 line.ordered += r.size;
                 self.acc[e].orders_tiv += r.size;
                 let limit = self.cfg.allies[i].patience * offer.wait_months;
-                if let Some(due) = overdue_from(t, limit, self.cfg.months) {
+                let cancellable = self.cfg.scenario.model.cancel_prob > 0.0;
+                if let Some(due) = overdue_from(t, limit, self.cfg.months).filter(|_| cancellable) {
                     let seq = self.orders[id as usize].seq;
                     let entry = OpenOrder {
                         id,
@@ -1540,8 +1549,9 @@ impl World {
             if let Ok(pos) = q.binary_search_by_key(&o.ticket, |x| x.ticket) {
                 q[pos].size = 0.0;
             }
-            // Out of its queue and of the open list; orders still
-            // waiting stay in their bucket until it comes up.
+            // Its slot is freed at the end of the month; the queue entry
+            // left behind is never used again (see the module doc). Orders
+            // still waiting stay in their bucket until it comes up.
             self.ended_orders.push(id);
         }
         if let (true, Some(l)) = (t >= 0, &mut self.ledger) {
@@ -1946,12 +1956,6 @@ impl Production<'_> {
         }
     }
 
-    /// Entry `k` of a queue is to go after this month.
-    fn gone(&mut self, priority: bool, k: usize) {
-        let end = &mut self.gone_end[usize::from(!priority)];
-        *end = (*end).max(k + 1);
-    }
-
     /// Produces from entry `k` of a queue up to its monthly cap and `budget`.
     fn take_order(&mut self, priority: bool, k: usize, budget: f64) -> f64 {
         let month = self.month;
@@ -1968,8 +1972,7 @@ impl Production<'_> {
         let remaining = q.size - q.produced;
         if remaining <= 0.0 {
             // A cancelled entry (nothing left): dropped after the month.
-            let end = &mut self.gone_end[usize::from(!priority)];
-            *end = (*end).max(k + 1);
+            mark_gone(&mut self.gone_end, priority, k);
         }
         let mut take = cap.min(remaining).min(budget);
         if take <= 0.0 {
@@ -1987,7 +1990,7 @@ impl Production<'_> {
             self.line.started.push((q.id, q.produced));
         }
         if last {
-            self.gone(priority, k);
+            mark_gone(&mut self.gone_end, priority, k);
         }
         self.line.backlog_foreign -= take;
         if q.priority {
@@ -2027,6 +2030,12 @@ impl Production<'_> {
         prune_front(&mut self.line.queue_priority, self.gone_end[0]);
         prune_front(&mut self.line.queue, self.gone_end[1]);
     }
+}
+
+/// Entry `k` of a queue (priority or ordinary) is to go after this month.
+fn mark_gone(gone_end: &mut [usize; 2], priority: bool, k: usize) {
+    let end = &mut gone_end[usize::from(!priority)];
+    *end = (*end).max(k + 1);
 }
 
 /// Drops the finished entries (and cancelled ones, with nothing left to
@@ -2106,9 +2115,9 @@ impl LagTerms {
     }
 }
 
-#[cfg(test)]
 /// L ~ LogNormal with the given mean and coefficient of variation; no draw
 /// when either is zero (docs/model.md s.4 Streams).
+#[cfg(test)]
 fn lognormal_mean_cv<R: RngCore>(rng: &mut R, mean: f64, cv: f64) -> f64 {
     if mean <= 0.0 {
         return 0.0;
@@ -2156,7 +2165,20 @@ mod tests {
     fn overdue_from_is_the_first_month_the_rule_holds() {
         let months = 40;
         for placed in -30..months {
-            for limit in [0.0, 0.5, 1.0, 7.25, 12.0, 33.9, 80.0, 1e300, f64::INFINITY] {
+            for limit in [
+                f64::NAN,
+                -3.0,
+                -0.0,
+                0.0,
+                0.5,
+                1.0,
+                7.25,
+                12.0,
+                33.9,
+                80.0,
+                1e300,
+                f64::INFINITY,
+            ] {
                 // The run's own test, negated as written (NaN never waits).
                 #[allow(clippy::neg_cmp_op_on_partial_ord)]
                 let rule = (placed..months).find(|&t| !((t - placed) as f64 <= limit));
