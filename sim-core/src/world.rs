@@ -265,20 +265,19 @@ struct MonthBuckets {
     buckets: Vec<Vec<u32>>,
 }
 
-/// A clone keeps each bucket's capacity (a derived clone would not), so a
-/// forked run allocates no more than the run it came from.
+/// A copy of `v` with `v`'s capacity (a derived clone keeps only the length),
+/// so a forked run's buffers allocate no more than the run it came from.
+fn clone_with_capacity<T: Copy>(v: &Vec<T>) -> Vec<T> {
+    let mut c = Vec::with_capacity(v.capacity());
+    c.extend_from_slice(v);
+    c
+}
+
+/// A clone keeps each bucket's capacity ([`clone_with_capacity`]).
 impl Clone for MonthBuckets {
     fn clone(&self) -> Self {
         MonthBuckets {
-            buckets: self
-                .buckets
-                .iter()
-                .map(|b| {
-                    let mut c = Vec::with_capacity(b.capacity());
-                    c.extend_from_slice(b);
-                    c
-                })
-                .collect(),
+            buckets: self.buckets.iter().map(clone_with_capacity).collect(),
         }
     }
 }
@@ -362,20 +361,8 @@ const DUE_RING: usize = 128;
 impl Clone for DueRing {
     fn clone(&self) -> Self {
         DueRing {
-            buckets: self
-                .buckets
-                .iter()
-                .map(|b| {
-                    let mut c = Vec::with_capacity(b.capacity());
-                    c.extend_from_slice(b);
-                    c
-                })
-                .collect(),
-            far: {
-                let mut c = Vec::with_capacity(self.far.capacity());
-                c.extend_from_slice(&self.far);
-                c
-            },
+            buckets: self.buckets.iter().map(clone_with_capacity).collect(),
+            far: clone_with_capacity(&self.far),
         }
     }
 }
@@ -581,6 +568,16 @@ fn prepare_ally(
             offer_start: start,
             offer_count: offers.len() as u32 - base - start,
         });
+    }
+}
+
+/// The share of capacity exporter `e` reserves for export orders in month
+/// `t` (the focal exporter's lever, while the policy is on).
+fn export_reserve(cfg: &Compiled, e: usize, t: i32) -> f64 {
+    if e == cfg.focal && cfg.policy_on(t) {
+        cfg.scenario.policy.export_reserve
+    } else {
+        0.0
     }
 }
 
@@ -1020,11 +1017,7 @@ impl World {
     }
 
     fn export_reserve(&self, e: usize, t: i32) -> f64 {
-        if e == self.cfg.focal && self.cfg.policy_on(t) {
-            self.cfg.scenario.policy.export_reserve
-        } else {
-            0.0
-        }
+        export_reserve(&self.cfg, e, t)
     }
 
     fn partners_active(&self, e: usize, t: i32) -> bool {
@@ -1220,6 +1213,8 @@ impl World {
     /// Step 6, first half: each choice becomes an order and draws its lag.
     #[inline(never)] // a phase of the month: one frame each in a profile
     fn place_orders(&mut self, t: i32) {
+        // Orders are filed for step 8 only if it can cancel them.
+        let cancellable = self.cfg.scenario.model.cancel_prob > 0.0;
         for i in 0..self.allies.len() {
             let (start, count) = self.month_batch.ally_reqs[i];
             let base = self.month_batch.ally_offer_base[i];
@@ -1276,7 +1271,6 @@ impl World {
                 line.ordered += r.size;
                 self.acc[e].orders_tiv += r.size;
                 let limit = self.cfg.allies[i].patience * offer.wait_months;
-                let cancellable = self.cfg.scenario.model.cancel_prob > 0.0;
                 if let Some(due) = overdue_from(t, limit, self.cfg.months).filter(|_| cancellable) {
                     let seq = self.orders[id as usize].seq;
                     let entry = OpenOrder {
@@ -1392,19 +1386,13 @@ impl World {
     fn produce_and_deliver(&mut self, t: i32) {
         let cfg = Arc::clone(&self.cfg);
         let margin = cfg.scenario.model.margin;
-        let focal_reserve = self.export_reserve(cfg.focal, t);
         let produce = |(li, line): (usize, &mut LineState)| {
             let lp = &cfg.lines[li];
-            let reserve = if lp.exporter == cfg.focal {
-                focal_reserve
-            } else {
-                0.0
-            };
             produce_line(
                 line,
                 t,
                 lp.build_months as i32,
-                reserve,
+                export_reserve(&cfg, lp.exporter, t),
                 cfg.exporters[lp.exporter].domestic_priority,
             );
         };
