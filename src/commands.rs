@@ -715,19 +715,44 @@ fn bench_scale(arg: &str, runs: u32, scale: u32, suppliers: u32) -> Result<()> {
     let p = prepare(&w)?;
     let agent_months =
         ((w.allies.len() + w.suppliers.len()) as u64 * (w.months + w.warmup_months) as u64) as f64;
-    let mut per = Vec::new();
-    for threads in [1usize, 2] {
-        let median = pool(threads)?.install(|| time_runs(&p, runs))?;
-        per.push(median);
+    // The two thread counts take turns, run by run with the same seed, so
+    // a slow spell of a shared machine falls on both; the speed-up is the
+    // median of the paired ratios.
+    let pools = [pool(1)?, pool(2)?];
+    let timed = |k: usize, seed: u64| -> Result<f64> {
+        pools[k].install(|| {
+            let t0 = Instant::now();
+            let rec = run_one(&p, seed)?;
+            let took = t0.elapsed().as_secs_f64();
+            std::hint::black_box(rec);
+            Ok(took)
+        })
+    };
+    timed(0, 0)?;
+    timed(1, 0)?;
+    let (mut times, mut ratios) = ([Vec::new(), Vec::new()], Vec::new());
+    for r in 0..runs as u64 {
+        let (one, two) = (timed(0, r)?, timed(1, r)?);
+        times[0].push(one);
+        times[1].push(two);
+        ratios.push(one / two);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for (k, v) in times.iter_mut().enumerate() {
+        let m = median(v);
         println!(
-            "{} on {threads} thread(s): {:.1} ns per agent-month",
-            describe_run(&w, median),
-            median / agent_months * 1e9
+            "{} on {} thread(s): {:.1} ns per agent-month",
+            describe_run(&w, m),
+            k + 1,
+            m / agent_months * 1e9
         );
     }
     println!(
-        "2-thread speed-up {:.2}x; {:.2} allocations per reported month",
-        per[0] / per[1],
+        "2-thread speed-up {:.2}x (median of {runs} paired runs); {:.2} allocations per reported month",
+        median(&mut ratios),
         allocations_per_month(&p)?
     );
     Ok(())

@@ -16,19 +16,25 @@ fn world(scale: u32, months: u32) -> dibsim_core::Scenario {
     synth(&s, scale, 1).unwrap()
 }
 
+/// The x10 world of the issue, and an x25 one: large enough that the
+/// month's per-ally and per-line phases go to rayon on 2 threads.
 #[test]
 fn ten_times_the_world_is_the_same_on_1_and_2_threads() {
-    let p = prepare(&world(10, 24)).unwrap();
-    assert!(p.cfg.scenario.allies.len() >= dibsim_core::world::PARALLEL_ALLIES);
-    let on = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| timeseries_csv(&run_one(&p, 5).unwrap()))
-    };
-    let one = on(1);
-    assert!(one == on(2), "1 and 2 threads differ");
+    for scale in [10, 25] {
+        let p = prepare(&world(scale, 24)).unwrap();
+        if scale == 25 {
+            assert!(p.cfg.scenario.allies.len() >= dibsim_core::world::PARALLEL_ALLIES);
+        }
+        let on = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| timeseries_csv(&run_one(&p, 5).unwrap()))
+        };
+        let one = on(1);
+        assert!(one == on(2), "x{scale}: 1 and 2 threads differ");
+    }
 }
 
 #[test]

@@ -85,9 +85,11 @@ impl Procurement for LogitProcurement {
 }
 
 /// Batches of at least this many requirements are chosen in parallel (a
-/// world many times the baseline's); the baseline has about 60 a month.
-const PARALLEL_REQUIREMENTS: usize = 1024;
-const CHUNK: usize = 256;
+/// world many times the baseline's): the baseline has about 9 a month, its
+/// x100 synthetic world about 880. A chunk is some 12 us of work, well
+/// above the cost of handing it to another thread.
+const PARALLEL_REQUIREMENTS: usize = 256;
+const CHUNK: usize = 64;
 
 /// The logit choice for `requirements` (a part of `batch`'s), into `choices`.
 fn choose_logit(batch: &ProcurementBatch<'_>, requirements: &[Requirement], choices: &mut [i32]) {

@@ -39,10 +39,17 @@ use crate::scenario::{OwnerKind, Tier};
 
 /// Worlds with at least this many allies run parts of a month in parallel
 /// (when there is more than one rayon thread; see `World::on_rayon`).
-/// Below it a rayon fork/join per month (microseconds) is not worth it: a
-/// whole baseline month of 65 allies takes about 18 us (`dibsim bench`:
-/// 5.6 ms for 312 months), and runs are parallel across replicates anyway.
-pub const PARALLEL_ALLIES: usize = 256;
+/// Below it the fork/joins of a month (a few each, with a thread to wake)
+/// cost more than they save: measured with `dibsim bench --scale K` on 2
+/// threads, x10 (650 allies) ran at 0.95x, x20 (1,300) at 1.02x, x30
+/// (1,950) at 1.15x; runs are parallel across replicates anyway.
+pub const PARALLEL_ALLIES: usize = 1536;
+
+/// Allies per task of the parallel decide. Each task writes its allies'
+/// requirements and offers into one contiguous buffer of its own (kept
+/// across months), so the parallel path touches memory as the sequential
+/// one does; a fixed size keeps the tasks independent of the thread count.
+const PREPARE_CHUNK: usize = 128;
 
 const NO_ORDER: u32 = u32::MAX;
 
@@ -127,9 +134,6 @@ struct AllyState {
     returned: Vec<Need>,
     /// This month's requirements.
     needs: Vec<Need>,
-    /// Scratch buffers of the parallel path, reused every month.
-    reqs: Vec<ReqView>,
-    offers: Vec<Offer>,
     /// Overdue orders not yet started (step 8), in placement order.
     overdue: Vec<OpenOrder>,
     /// Orders this ally cancels this month, in `overdue`'s order (scratch).
@@ -458,6 +462,8 @@ pub struct World {
     rows: Vec<ExporterMonth>,
     /// This month's requirements and offers, reused every month.
     month_batch: MonthBatch,
+    /// The parallel decide's output, one per [`PREPARE_CHUNK`] allies.
+    prepared_chunks: Vec<PreparedChunk>,
     /// Investment scratch buffers, reused.
     invest_views: Vec<LineView>,
     invest_tranches: Vec<f64>,
@@ -675,6 +681,17 @@ struct MonthBatch {
     open_offers: u32,
 }
 
+/// Requirements and offers of [`PREPARE_CHUNK`] consecutive allies, as
+/// the parallel decide prepared them (offer starts count from each ally's
+/// first offer).
+#[derive(Debug, Clone, Default)]
+struct PreparedChunk {
+    reqs: Vec<ReqView>,
+    offers: Vec<Offer>,
+    /// Per ally of the chunk: where its requirements and offers end.
+    ends: Vec<(u32, u32)>,
+}
+
 #[derive(Debug, Clone)]
 struct BatchSpan {
     slot: u16,
@@ -755,8 +772,6 @@ impl World {
                 rng: stream(seed, StreamId::Ally(i as u32)),
                 returned: Vec::with_capacity(RESERVE_SMALL),
                 needs: Vec::with_capacity(RESERVE_SMALL),
-                reqs: Vec::new(),
-                offers: Vec::new(),
                 overdue: Vec::with_capacity(RESERVE_QUEUE),
                 cancelled: Vec::with_capacity(RESERVE_SMALL),
                 threat: 1.0,
@@ -810,6 +825,7 @@ impl World {
             recorder,
             rows: vec![ExporterMonth::default(); nexp],
             month_batch: MonthBatch::default(),
+            prepared_chunks: Vec::new(),
             invest_views: Vec::new(),
             invest_tranches: Vec::new(),
             lag_terms: LagTerms::default(),
@@ -1132,32 +1148,47 @@ impl World {
         };
         if on_rayon {
             use rayon::prelude::*;
-            // Each ally into its own scratch buffers, in parallel; then
+            // Each chunk of allies into its own buffers, in parallel; then
             // copied in ally order, so the batches do not depend on the
             // scheduling.
+            let chunks = &mut self.prepared_chunks;
+            chunks.resize_with(self.allies.len().div_ceil(PREPARE_CHUNK), Default::default);
             self.allies
-                .par_iter_mut()
+                .par_chunks_mut(PREPARE_CHUNK)
+                .zip(chunks.par_iter_mut())
                 .enumerate()
-                .for_each(|(i, ally)| {
-                    let (mut reqs, mut offers) = (
-                        std::mem::take(&mut ally.reqs),
-                        std::mem::take(&mut ally.offers),
-                    );
-                    reqs.clear();
-                    offers.clear();
-                    prepare(i, ally, &mut reqs, &mut offers, 0);
-                    ally.reqs = reqs;
-                    ally.offers = offers;
+                .for_each(|(c, (allies, out))| {
+                    out.reqs.clear();
+                    out.offers.clear();
+                    out.ends.clear();
+                    for (j, ally) in allies.iter_mut().enumerate() {
+                        let base = out.offers.len() as u32;
+                        prepare(
+                            c * PREPARE_CHUNK + j,
+                            ally,
+                            &mut out.reqs,
+                            &mut out.offers,
+                            base,
+                        );
+                        out.ends
+                            .push((out.reqs.len() as u32, out.offers.len() as u32));
+                    }
                 });
-            for (i, ally) in self.allies.iter().enumerate() {
-                mb.open(i, slots[i]);
-                let shift = mb.offers.len() as u32 - mb.batch_offer_start();
-                mb.reqs.extend(ally.reqs.iter().map(|r| ReqView {
-                    offer_start: r.offer_start + shift,
-                    ..*r
-                }));
-                mb.offers.extend_from_slice(&ally.offers);
-                mb.close_ally(i);
+            for (c, chunk) in chunks.iter().enumerate() {
+                let (mut r0, mut o0) = (0, 0);
+                for (j, &(r1, o1)) in chunk.ends.iter().enumerate() {
+                    let i = c * PREPARE_CHUNK + j;
+                    mb.open(i, slots[i]);
+                    let shift = mb.offers.len() as u32 - mb.batch_offer_start();
+                    mb.reqs
+                        .extend(chunk.reqs[r0..r1 as usize].iter().map(|r| ReqView {
+                            offer_start: r.offer_start + shift,
+                            ..*r
+                        }));
+                    mb.offers.extend_from_slice(&chunk.offers[o0..o1 as usize]);
+                    mb.close_ally(i);
+                    (r0, o0) = (r1 as usize, o1 as usize);
+                }
             }
         } else {
             for (i, ally) in self.allies.iter_mut().enumerate() {

@@ -47,18 +47,18 @@ pub fn text(p: &Path) -> String {
     String::from_utf8(read(p)).unwrap()
 }
 
-/// The bundled baseline (36 months) with its allies copied four times:
+/// The bundled baseline (36 months) with its allies copied 24 times:
 /// enough (>= PARALLEL_ALLIES) that `decide` prepares allies in parallel.
 pub fn world_with_many_allies() -> dibsim_core::Scenario {
     let mut s = dibsim_experiments::loader::load("baseline", &["months=36".to_string()])
         .unwrap()
         .scenario;
     let allies = s.allies.clone();
-    for k in 0..4 {
+    for k in 0..24 {
         for a in &allies {
             let mut b = a.clone();
             b.name = format!("{} {k}", a.name);
-            b.import_budget /= 5.0;
+            b.import_budget /= 25.0;
             s.allies.push(b);
         }
     }
