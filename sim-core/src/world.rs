@@ -1433,50 +1433,75 @@ impl World {
         } else {
             self.lines.iter_mut().enumerate().for_each(produce);
         }
-        for li in 0..self.lines.len() {
+        // Booked line by line, each line's due shipments in order: every
+        // sum takes its terms in the same order whatever ran above in
+        // parallel.
+        let World {
+            lines,
+            orders,
+            owners,
+            acc,
+            region_acc,
+            by_region_acc,
+            by_category_acc,
+            reputation,
+            ended_orders,
+            ledger,
+            ..
+        } = self;
+        let (nreg, ncat) = (cfg.regions.len(), cfg.categories.len());
+        let lambda = cfg.scenario.model.reputation_weight;
+        let reported = t >= 0;
+        for (li, line) in lines.iter_mut().enumerate() {
             let lp = &cfg.lines[li];
             let e = lp.exporter;
-            let line = &mut self.lines[li];
+            let cash = &mut owners[lp.owner].cash;
+            let acc = &mut acc[e];
             if let Some((foreign, domestic)) = line.output.take() {
                 let produced = foreign + domestic;
-                self.acc[e].production += produced;
-                self.owners[lp.owner].cash -= (1.0 - margin) * lp.price_index * produced;
+                acc.production += produced;
+                *cash -= (1.0 - margin) * lp.price_index * produced;
                 for &(id, produced) in &line.started {
-                    let o = &mut self.orders[id as usize];
+                    let o = &mut orders[id as usize];
                     o.status = Status::Producing;
                     o.produced = produced;
                 }
                 line.started.clear();
             }
-            // Deliveries due this month.
-            while let Some(s) = self.lines[li].shipments.front().copied() {
-                if s.month > t {
-                    break;
-                }
-                self.lines[li].shipments.pop_front();
+            // Deliveries due this month: the run of due shipments at the
+            // front (a later one waits behind an earlier one not yet due).
+            let due = line.shipments.iter().take_while(|s| s.month <= t).count();
+            if due == 0 {
+                continue;
+            }
+            let by_region = &mut by_region_acc[e * nreg..(e + 1) * nreg];
+            let by_category = &mut by_category_acc[e * ncat + lp.category];
+            for s in line.shipments.drain(..due) {
                 if s.order == NO_ORDER {
-                    self.owners[lp.owner].cash += lp.price_index * s.tiv;
-                    self.acc[e].deliveries_domestic_tiv += s.tiv;
+                    *cash += lp.price_index * s.tiv;
+                    acc.deliveries_domestic_tiv += s.tiv;
                     continue;
                 }
-                self.owners[lp.owner].cash += s.pay * s.tiv;
-                self.region_acc[s.region as usize] += s.tiv;
-                self.by_region_acc[e * cfg.regions.len() + s.region as usize] += s.tiv;
-                self.by_category_acc[e * cfg.categories.len() + lp.category] += s.tiv;
-                let acc = &mut self.acc[e];
+                *cash += s.pay * s.tiv;
+                region_acc[s.region as usize] += s.tiv;
+                by_region[s.region as usize] += s.tiv;
+                *by_category += s.tiv;
                 acc.deliveries_tiv += s.tiv;
                 acc.revenue += s.price_index * s.tiv;
-                if s.first {
-                    self.orders[s.order as usize].first_delivery = t;
+                if !(s.first || s.last || reported && ledger.is_some()) {
+                    continue;
                 }
-                if t >= 0 && self.ledger.is_some() {
-                    self.orders[s.order as usize].delivered_reported += s.tiv;
+                let o = &mut orders[s.order as usize];
+                if s.first {
+                    o.first_delivery = t;
+                }
+                if reported && ledger.is_some() {
+                    o.delivered_reported += s.tiv;
                 }
                 if s.last {
-                    let o = &mut self.orders[s.order as usize];
                     o.status = Status::Done;
-                    self.ended_orders.push(s.order);
-                    if let (true, Some(l)) = (t >= 0, &mut self.ledger) {
+                    ended_orders.push(s.order);
+                    if let (true, Some(l)) = (reported, ledger.as_mut()) {
                         l.push(record(o, Outcome::Approved, Some(t)));
                     }
                     let realised = (t - o.placed) as f64;
@@ -1484,13 +1509,12 @@ impl World {
                     acc.quoted_sum += o.quoted_wait;
                     acc.realised_sum += realised;
                     // Step 9: reputation.
-                    let lambda = cfg.scenario.model.reputation_weight;
                     let ratio = if o.quoted_wait > 0.0 {
                         realised / o.quoted_wait
                     } else {
                         1.0
                     };
-                    self.reputation[e] = (1.0 - lambda) * self.reputation[e] + lambda * ratio;
+                    reputation[e] = (1.0 - lambda) * reputation[e] + lambda * ratio;
                 }
             }
         }
