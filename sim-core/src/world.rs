@@ -682,7 +682,7 @@ struct MonthBatch {
 }
 
 /// Requirements and offers of [`PREPARE_CHUNK`] consecutive allies, as
-/// the parallel decide prepared them (offer starts count from each ally's
+/// the parallel decide prepared them (offer starts count from the chunk's
 /// first offer).
 #[derive(Debug, Clone, Default)]
 struct PreparedChunk {
@@ -733,6 +733,37 @@ impl MonthBatch {
     fn close_ally(&mut self, i: usize) {
         let start = self.ally_reqs[i].0;
         self.ally_reqs[i].1 = self.reqs.len() as u32 - start;
+    }
+
+    /// Appends a chunk of allies `first..` that share one behaviour `slot`
+    /// (so one batch): the same entries as `open`, a copy and `close_ally`
+    /// per ally, in bulk.
+    fn append_chunk(&mut self, first: usize, slot: u16, chunk: &PreparedChunk) {
+        if chunk.ends.is_empty() {
+            return;
+        }
+        self.open(first, slot);
+        // `open` pushed the first ally's entry; the others' follow.
+        self.ally_reqs.pop();
+        self.ally_offer_base.pop();
+        let (reqs_at, shift) = (
+            self.reqs.len() as u32,
+            self.offers.len() as u32 - self.open_offers,
+        );
+        let mut r0 = 0;
+        self.ally_reqs.extend(chunk.ends.iter().map(|&(r1, _)| {
+            let entry = (reqs_at + r0, r1 - r0);
+            r0 = r1;
+            entry
+        }));
+        let base = self.open_offers;
+        self.ally_offer_base
+            .extend(std::iter::repeat_n(base, chunk.ends.len()));
+        self.reqs.extend(chunk.reqs.iter().map(|r| ReqView {
+            offer_start: r.offer_start + shift,
+            ..*r
+        }));
+        self.offers.extend_from_slice(&chunk.offers);
     }
 
     /// Closes the open batch (an empty one is dropped).
@@ -1162,24 +1193,26 @@ impl World {
                     out.offers.clear();
                     out.ends.clear();
                     for (j, ally) in allies.iter_mut().enumerate() {
-                        let base = out.offers.len() as u32;
-                        prepare(
-                            c * PREPARE_CHUNK + j,
-                            ally,
-                            &mut out.reqs,
-                            &mut out.offers,
-                            base,
-                        );
+                        let i = c * PREPARE_CHUNK + j;
+                        prepare(i, ally, &mut out.reqs, &mut out.offers, 0);
                         out.ends
                             .push((out.reqs.len() as u32, out.offers.len() as u32));
                     }
                 });
             for (c, chunk) in chunks.iter().enumerate() {
+                let first = c * PREPARE_CHUNK;
+                let chunk_slots = &slots[first..first + chunk.ends.len()];
+                if chunk_slots.iter().all(|&s| s == chunk_slots[0]) {
+                    // The usual case: the whole chunk in one batch.
+                    mb.append_chunk(first, chunk_slots[0], chunk);
+                    continue;
+                }
                 let (mut r0, mut o0) = (0, 0);
+                let chunk_start = mb.offers.len() as u32;
                 for (j, &(r1, o1)) in chunk.ends.iter().enumerate() {
-                    let i = c * PREPARE_CHUNK + j;
+                    let i = first + j;
                     mb.open(i, slots[i]);
-                    let shift = mb.offers.len() as u32 - mb.batch_offer_start();
+                    let shift = chunk_start - mb.batch_offer_start();
                     mb.reqs
                         .extend(chunk.reqs[r0..r1 as usize].iter().map(|r| ReqView {
                             offer_start: r.offer_start + shift,
