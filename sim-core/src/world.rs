@@ -2118,7 +2118,12 @@ fn mark_gone(gone_end: &mut [usize; 2], priority: bool, k: usize) {
 /// produce) among the first `m` of a queue, keeping the rest in order: the
 /// work of a month's finished orders, not of the queue's length. Cancelled
 /// entries further back wait until production reaches them.
+#[inline]
 fn prune_front(queue: &mut VecDeque<Queued>, m: usize) {
+    if m == 0 {
+        // Most line-months: nothing finished.
+        return;
+    }
     let mut kept = m;
     for i in (0..m).rev() {
         let q = queue[i];
