@@ -101,17 +101,12 @@ fn parallel_phases_change_nothing() {
 }
 
 /// Allies in runs of different behaviour slots (two copies of the built-in
-/// choice, in runs of 50 allies across the parallel decide's chunks of 128):
+/// choice, in runs of 50 and of 256 allies against the parallel decide's chunks of 128):
 /// the batches split where the slot changes, and the parallel and one-pass
 /// paths still give the same bytes, the same as with one slot.
 #[test]
 fn batches_of_mixed_behaviours_are_the_same_in_parallel() {
     let p = prepare(&world(10, 36)).unwrap();
-    let mut mixed = p.behaviours.clone();
-    mixed.procurement.push(Arc::clone(&mixed.procurement[0]));
-    for (i, slot) in mixed.ally_procurement.iter_mut().enumerate() {
-        *slot = ((i / 50) % 2) as u16;
-    }
     let run = |behaviours: &dibsim_core::Behaviours, parallel: bool| {
         let mut w = World::new(Arc::clone(&p.cfg), behaviours.clone(), 4).unwrap();
         w.set_parallel(parallel);
@@ -119,12 +114,21 @@ fn batches_of_mixed_behaviours_are_the_same_in_parallel() {
         timeseries_csv(&w.into_recorder())
     };
     let reference = run(&p.behaviours, false);
-    assert!(
-        reference == run(&mixed, false),
-        "one pass: mixed slots differ"
-    );
-    assert!(
-        reference == run(&mixed, true),
-        "parallel: mixed slots differ"
-    );
+    // Runs of 50 change slot inside chunks (the per-ally path); runs of 256
+    // start a new batch at a chunk's first ally (the bulk path).
+    for run_len in [50, 256] {
+        let mut mixed = p.behaviours.clone();
+        mixed.procurement.push(Arc::clone(&mixed.procurement[0]));
+        for (i, slot) in mixed.ally_procurement.iter_mut().enumerate() {
+            *slot = ((i / run_len) % 2) as u16;
+        }
+        assert!(
+            reference == run(&mixed, false),
+            "one pass, runs of {run_len}: differ"
+        );
+        assert!(
+            reference == run(&mixed, true),
+            "parallel, runs of {run_len}: differ"
+        );
+    }
 }

@@ -1212,10 +1212,13 @@ impl World {
                 for (j, &(r1, o1)) in chunk.ends.iter().enumerate() {
                     let i = first + j;
                     mb.open(i, slots[i]);
-                    let shift = chunk_start - mb.batch_offer_start();
+                    // Offer starts in the chunk count from `chunk_start`;
+                    // in the batch from its start (never past this ally's
+                    // first offer, so the sum stays non-negative).
+                    let batch_start = mb.batch_offer_start();
                     mb.reqs
                         .extend(chunk.reqs[r0..r1 as usize].iter().map(|r| ReqView {
-                            offer_start: r.offer_start + shift,
+                            offer_start: r.offer_start + chunk_start - batch_start,
                             ..*r
                         }));
                     mb.offers.extend_from_slice(&chunk.offers[o0..o1 as usize]);
