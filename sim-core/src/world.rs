@@ -2153,7 +2153,19 @@ fn poisson<R: RngCore>(rng: &mut R, lambda: f64) -> u64 {
             .map(|p| p.sample(rng) as u64)
             .unwrap_or(0);
     }
-    let u = open_unit(rng);
+    poisson_inversion(open_unit(rng), lambda)
+}
+
+/// Poisson(lambda) by inversion of the uniform `u`, for lambda below 30.
+#[inline]
+fn poisson_inversion(u: f64, lambda: f64) -> u64 {
+    // Most ally-months file nothing: u is at most e^-lambda. Since
+    // e^-lambda > 1 - lambda, a u below 1 - lambda (less a few ulps for
+    // the rounding of both sides and of the exponential) answers 0
+    // without computing it, and 0 is what the comparison below gives.
+    if u <= (1.0 - lambda) * (1.0 - 4.0 * f64::EPSILON) {
+        return 0;
+    }
     let mut p = (-lambda).exp();
     let mut cdf = p;
     let mut k = 0u64;
@@ -2217,8 +2229,58 @@ fn lognormal_mean_cv<R: RngCore>(rng: &mut R, mean: f64, cv: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+
     use super::*;
     use crate::rng::{stream, StreamId};
+
+    /// The inversion without the shortcut for a zero count.
+    fn poisson_inversion_plain(u: f64, lambda: f64) -> u64 {
+        let mut p = (-lambda).exp();
+        let mut cdf = p;
+        let mut k = 0u64;
+        while u > cdf && k < 1000 {
+            k += 1;
+            p *= lambda / k as f64;
+            cdf += p;
+            if p == 0.0 {
+                break;
+            }
+        }
+        k
+    }
+
+    #[test]
+    fn poisson_shortcut_gives_the_plain_inversion() {
+        let ulps = |x: f64, n: i64| f64::from_bits((x.to_bits() as i64 + n) as u64);
+        let mut lambdas = vec![
+            1e-300, 1e-30, 1e-17, 1e-16, 2.2e-16, 1e-15, 1e-12, 1e-9, 1e-8, 3e-8, 1e-7, 1e-6,
+        ];
+        lambdas.extend((1..=300).map(|i| i as f64 * 0.01));
+        lambdas.extend([3.5, 7.0, 12.25, 29.99]);
+        let mut rng = stream(9, StreamId::World);
+        for &lambda in &lambdas {
+            // The uniforms where the answer turns: around e^-lambda and
+            // 1 - lambda, a few ulps either side, and random ones.
+            let mut us = Vec::new();
+            for x in [(-lambda).exp(), 1.0 - lambda] {
+                if x > 0.0 && x < 1.0 {
+                    us.extend(
+                        (-8..=8)
+                            .map(|n| ulps(x, n))
+                            .filter(|u| *u > 0.0 && *u < 1.0),
+                    );
+                }
+            }
+            us.extend((0..200).map(|_| open_unit(&mut rng)));
+            for u in us {
+                assert_eq!(
+                    poisson_inversion(u, lambda),
+                    poisson_inversion_plain(u, lambda),
+                    "u = {u:e}, lambda = {lambda:e}"
+                );
+            }
+        }
+    }
 
     /// The memoised lag is the plain formula's number, draw for draw, as
     /// (mean, cv) changes, repeats and hits the no-draw cases.
