@@ -2036,6 +2036,7 @@ impl Production<'_> {
     }
 
     /// Produces from entry `k` of a queue up to its monthly cap and `budget`.
+    #[inline(always)]
     fn take_order(&mut self, priority: bool, k: usize, budget: f64) -> f64 {
         let month = self.month;
         let q = if priority {
