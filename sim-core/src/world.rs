@@ -138,8 +138,6 @@ struct AllyState {
     overdue: Vec<OpenOrder>,
     /// Orders this ally cancels this month, in `overdue`'s order (scratch).
     cancelled: Vec<u32>,
-    /// theta used this month, events applied.
-    threat: f64,
 }
 
 /// An order that may be cancelled (step 8). Ordered by `seq` (placement).
@@ -501,34 +499,38 @@ fn prepare_ally(
         ally.log_threat = cfg.scenario.model.threat_persistence * ally.log_threat
             + cfg.scenario.model.threat_sd * eps;
     }
-    let mut threat = ally.log_threat.exp();
-    for &(r, f, from, to) in &cfg.events {
-        if r == ap.region && t >= from && t < to {
-            threat *= f;
-        }
-    }
-    ally.threat = threat;
     // Step 4: requirements; those that came back go first.
     ally.needs.clear();
     ally.needs.append(&mut ally.returned);
-    let lambda = ap.import_budget * threat / (12.0 * ap.mean_size);
-    if lambda > 0.0 {
-        let n = poisson(&mut ally.rng, lambda);
-        for _ in 0..n {
-            let u: f64 = ally.rng.gen();
-            let c = ap
-                .mix_cdf
-                .iter()
-                .position(|&x| u < x)
-                .unwrap_or(ap.mix_cdf.len() - 1);
-            let cp = &cfg.categories[c];
-            let z: f64 = ally.rng.sample(StandardNormal);
-            ally.needs.push(Need {
-                category: c as u16,
-                size: (cp.size_mu + cp.size_sigma * z).exp(),
-                excluded: 0,
-            });
-        }
+    let factors = cfg
+        .events
+        .iter()
+        .filter(|&&(r, _, from, to)| r == ap.region && t >= from && t < to)
+        .map(|&(_, f, _, _)| f);
+    let Some((threat, n)) = threat_and_count(
+        ally.log_threat,
+        factors,
+        ap.import_budget,
+        ap.mean_size,
+        ally.needs.is_empty(),
+        &mut ally.rng,
+    ) else {
+        return; // nothing came back, nothing new
+    };
+    for _ in 0..n {
+        let u: f64 = ally.rng.gen();
+        let c = ap
+            .mix_cdf
+            .iter()
+            .position(|&x| u < x)
+            .unwrap_or(ap.mix_cdf.len() - 1);
+        let cp = &cfg.categories[c];
+        let z: f64 = ally.rng.sample(StandardNormal);
+        ally.needs.push(Need {
+            category: c as u16,
+            size: (cp.size_mu + cp.size_sigma * z).exp(),
+            excluded: 0,
+        });
     }
     // Step 5: the offers for each requirement (the behaviour chooses later).
     let partner = partners_on && ap.priority_partner;
@@ -805,7 +807,6 @@ impl World {
                 needs: Vec::with_capacity(RESERVE_SMALL),
                 overdue: Vec::with_capacity(RESERVE_QUEUE),
                 cancelled: Vec::with_capacity(RESERVE_SMALL),
-                threat: 1.0,
             })
             .collect();
         let owners = cfg
@@ -2149,7 +2150,7 @@ pub fn open_unit<R: RngCore>(rng: &mut R) -> f64 {
 /// monthly requirements (rand_distr's sampler recomputes ln Gamma at every
 /// construction, which cost 7% of a run); rand_distr's above 30.
 fn poisson<R: RngCore>(rng: &mut R, lambda: f64) -> u64 {
-    if lambda >= 30.0 {
+    if lambda >= POISSON_INVERSION_BELOW {
         return Poisson::new(lambda)
             .map(|p| p.sample(rng) as u64)
             .unwrap_or(0);
@@ -2157,14 +2158,104 @@ fn poisson<R: RngCore>(rng: &mut R, lambda: f64) -> u64 {
     poisson_inversion(open_unit(rng), lambda)
 }
 
+/// Step 1's threat (e^log_threat times the factors of the events on) and
+/// step 4's count of new requirements, N ~ Poisson(budget x threat /
+/// (12 x mean size)), drawn from `rng`. `None` when the count is 0 and
+/// `nothing_returned`: the month then files nothing, and the threat is not
+/// needed.
+///
+/// Most months of most allies are such months, and a zero count is often
+/// certain from bounds on the threat: then neither its exponential nor the
+/// Poisson's is computed. The uniform is drawn as the exact path draws
+/// it, and kept for it if the bounds do not decide, so the stream and
+/// every number are the same either way.
+#[inline(always)]
+fn threat_and_count<R: RngCore>(
+    log_threat: f64,
+    factors: impl Iterator<Item = f64> + Clone,
+    budget: f64,
+    mean_size: f64,
+    nothing_returned: bool,
+    rng: &mut R,
+) -> Option<(f64, u64)> {
+    let lambda_of = |threat: f64| budget * threat / (12.0 * mean_size);
+    let mut drawn = None;
+    if nothing_returned && budget > 0.0 && mean_size > 0.0 {
+        if let Some((mut lo, mut hi)) = exp_bounds(log_threat) {
+            // Rounding is monotonic: the bounds stay bounds through each
+            // positive factor and through lambda_of.
+            let mut positive = true;
+            for f in factors.clone() {
+                positive &= f > 0.0;
+                lo *= f;
+                hi *= f;
+            }
+            let (lambda_lo, lambda_hi) = (lambda_of(lo), lambda_of(hi));
+            if positive && lambda_lo > 0.0 && lambda_hi < POISSON_INVERSION_BELOW {
+                let u = open_unit(rng);
+                if surely_zero(u, lambda_hi) {
+                    return None;
+                }
+                drawn = Some(u);
+            }
+        }
+    }
+    let mut threat = log_threat.exp();
+    for f in factors {
+        threat *= f;
+    }
+    let lambda = lambda_of(threat);
+    let n = if lambda > 0.0 {
+        // With `drawn`, the bounds put lambda in (0, 30): the exact path
+        // inverts that uniform too.
+        match drawn {
+            Some(u) => poisson_inversion(u, lambda),
+            None => poisson(rng, lambda),
+        }
+    } else {
+        0
+    };
+    (n > 0 || !nothing_returned).then_some((threat, n))
+}
+
+/// [`poisson`] inverts one uniform below this mean.
+const POISSON_INVERSION_BELOW: f64 = 30.0;
+
+/// Whether [`poisson_inversion`]`(u, lambda)` is 0 for this `lambda` and
+/// any smaller positive one, without the exponential. The count is 0 when
+/// u is at most e^-lambda (as rounded); e^-lambda > 1 - lambda, and the
+/// factor leaves room for the rounding of both sides.
+#[inline]
+fn surely_zero(u: f64, lambda: f64) -> bool {
+    u <= (1.0 - lambda) * (1.0 - 4.0 * f64::EPSILON)
+}
+
+/// Bounds (lo, hi) on `x.exp()` as computed, without the exponential,
+/// where cheap ones exist (x below 1): e^x >= 1 + x everywhere; e^x <=
+/// 1 / (1 - x) for x < 0 and <= (2 + x) / (2 - x) on [0, 2). Each is
+/// widened by 8 ulps for its own rounding and the exponential's. `lo` is
+/// 0 below x = -1.
+#[inline]
+fn exp_bounds(x: f64) -> Option<(f64, f64)> {
+    let hi = if x < 0.0 {
+        1.0 / (1.0 - x)
+    } else if x < 1.0 {
+        (2.0 + x) / (2.0 - x)
+    } else {
+        return None; // and NaN
+    };
+    let lo = if x > -1.0 { 1.0 + x } else { 0.0 };
+    Some((
+        lo * (1.0 - 8.0 * f64::EPSILON),
+        hi * (1.0 + 8.0 * f64::EPSILON),
+    ))
+}
+
 /// Poisson(lambda) by inversion of the uniform `u`, for lambda below 30.
 #[inline]
 fn poisson_inversion(u: f64, lambda: f64) -> u64 {
-    // Most ally-months file nothing: u is at most e^-lambda. Since
-    // e^-lambda > 1 - lambda, a u below 1 - lambda (less a few ulps for
-    // the rounding of both sides and of the exponential) answers 0
-    // without computing it, and 0 is what the comparison below gives.
-    if u <= (1.0 - lambda) * (1.0 - 4.0 * f64::EPSILON) {
+    // Most ally-months file nothing: see surely_zero.
+    if surely_zero(u, lambda) {
         return 0;
     }
     let mut p = (-lambda).exp();
@@ -2248,6 +2339,128 @@ mod tests {
             }
         }
         k
+    }
+
+    #[test]
+    fn exp_bounds_hold_the_exponential() {
+        let ulps = |x: f64, n: i64| f64::from_bits((x.to_bits() as i64 + n) as u64);
+        let mut xs = vec![0.0, -0.0, 1e-300, -1e-300, 1e-17, -1e-17, 1e-9, -1e-9];
+        xs.extend([-1.0, 1.0, -750.0, -1e300, f64::NEG_INFINITY].iter());
+        for x in [-1.0f64, 1.0, 1e-8, -1e-8, 0.5, -0.5] {
+            xs.extend((-4..=4).map(|n| ulps(x, n)));
+        }
+        xs.extend((-4000..1000).map(|i| i as f64 * 1e-3 + 1e-4));
+        let mut rng = stream(3, StreamId::World);
+        xs.extend((0..5000).map(|_| 4.0 * open_unit(&mut rng) - 3.0));
+        for x in xs {
+            let e = x.exp();
+            match exp_bounds(x) {
+                Some((lo, hi)) => {
+                    assert!(x < 1.0, "bounds above 1: {x:e}");
+                    assert!(lo <= e && e <= hi, "{lo:e} <= e^{x:e} = {e:e} <= {hi:e}");
+                }
+                None => assert!(x >= 1.0, "no bounds for {x:e}"),
+            }
+        }
+        assert!(exp_bounds(f64::NAN).is_none());
+        assert!(exp_bounds(1.0).is_none());
+        // The upper bound is tight enough to decide most months (within
+        // 25% of e^x where log threats live; a tighter one costs more than
+        // it decides); the lower one only has to be positive.
+        for x in [-0.75f64, -0.25, 0.0, 0.25, 0.75] {
+            let (lo, hi) = exp_bounds(x).unwrap();
+            assert!(hi < 1.25 * x.exp() && lo > 0.0, "x = {x}");
+        }
+    }
+
+    /// The threat and count the plain way: exponential, factors, lambda,
+    /// and the Poisson without any shortcut.
+    fn threat_and_count_plain(
+        log_threat: f64,
+        factors: &[f64],
+        budget: f64,
+        mean_size: f64,
+        rng: &mut ChaCha8Rng,
+    ) -> (f64, u64) {
+        let mut threat = log_threat.exp();
+        for f in factors {
+            threat *= f;
+        }
+        let lambda = budget * threat / (12.0 * mean_size);
+        let n = if lambda >= 30.0 {
+            Poisson::new(lambda)
+                .map(|p| p.sample(rng) as u64)
+                .unwrap_or(0)
+        } else if lambda > 0.0 {
+            poisson_inversion_plain(open_unit(rng), lambda)
+        } else {
+            0 // and NaN
+        };
+        (threat, n)
+    }
+
+    #[test]
+    fn threat_and_count_are_the_plain_ones_draw_for_draw() {
+        let factor_sets: [&[f64]; 8] = [
+            &[],
+            &[2.0],
+            &[0.5, 3.0],
+            &[1e-300],
+            &[0.0],
+            &[-1.0],
+            &[1e6],
+            &[f64::NAN],
+        ];
+        let mut pick = stream(5, StreamId::World);
+        let (mut fast, mut plain) = (stream(6, StreamId::World), stream(6, StreamId::World));
+        let mut decided = 0;
+        for k in 0..40_000 {
+            let log_threat = 6.0 * open_unit(&mut pick) - 3.0;
+            let factors = factor_sets[k % factor_sets.len()];
+            // Means from 1e-6 to about 60, and budgets of no demand.
+            let budget = [1.0, 0.0, -1.0, 1e-300][(k / 8) % 4] * 12.0;
+            let mean_size = (14.0 * open_unit(&mut pick) - 10.0).exp();
+            let nothing_returned = k % 3 != 0;
+            let got = threat_and_count(
+                log_threat,
+                factors.iter().copied(),
+                budget,
+                mean_size,
+                nothing_returned,
+                &mut fast,
+            );
+            let (threat, n) =
+                threat_and_count_plain(log_threat, factors, budget, mean_size, &mut plain);
+            match got {
+                Some((t, m)) => {
+                    assert_eq!((t.to_bits(), m), (threat.to_bits(), n), "case {k}");
+                    assert!(n > 0 || !nothing_returned, "case {k}");
+                }
+                None => {
+                    assert!(nothing_returned && n == 0, "case {k}: n = {n}");
+                    decided += 1;
+                }
+            }
+            assert_eq!(fast.next_u64(), plain.next_u64(), "stream after case {k}");
+        }
+        assert!(
+            decided > 1000,
+            "only {decided} months decided without a count"
+        );
+    }
+
+    #[test]
+    fn a_sure_zero_is_a_zero_for_every_smaller_mean() {
+        let mut rng = stream(4, StreamId::World);
+        for _ in 0..20_000 {
+            let lambda_hi = 2.0 * open_unit(&mut rng);
+            let u = open_unit(&mut rng);
+            if surely_zero(u, lambda_hi) {
+                for f in [1.0, 0.999_999_999, 0.9, 0.5, 1e-6] {
+                    assert_eq!(poisson_inversion_plain(u, lambda_hi * f), 0);
+                }
+            }
+        }
     }
 
     #[test]
