@@ -8,7 +8,8 @@
 #
 # Counts only the engine's run (`dibsim_core::run::run_one_with`, and the
 # rayon jobs a large world's month hands to worker threads), not the loading
-# and printing around it. Installs valgrind from Debian's packages
+# and printing around it. Runs on one thread: how rayon splits a large
+# world's work depends on timing, and so would the count. Installs valgrind from Debian's packages
 # when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,7 @@ count() { # label, then dibsim's arguments
   local label=$1; shift
   valgrind --tool=callgrind --toggle-collect='dibsim_core::run::run_one_with*' \
     --toggle-collect='*rayon_core::job*execute*' \
-    --callgrind-out-file="$tmp/cg.out" "$bin" "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
+    --callgrind-out-file="$tmp/cg.out" "$bin" --threads 1 "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
   local ir
   ir=$(grep -o 'refs: *[0-9,]*' "$tmp/err" | tr -d ', ' | cut -d: -f2)
   printf '%-34s %15s instructions\n' "$label" "$ir"
