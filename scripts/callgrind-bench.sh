@@ -6,10 +6,11 @@
 #   scripts/callgrind-bench.sh            # baseline and strategy-2026, seed 1
 #   scripts/callgrind-bench.sh --scale 10 # also a world 10 times the baseline
 #
-# Counts only the engine's run (`dibsim_core::run::run_one_with`, and the
-# rayon jobs a large world's month hands to worker threads), not the loading
-# and printing around it. Runs on one thread: how rayon splits a large
-# world's work depends on timing, and so would the count. Installs valgrind from Debian's packages
+# Counts only the engine's run (`dibsim_core::run::run_one_with`), not the
+# loading and printing around it. Runs on one thread, so a large world takes
+# the sequential path: how rayon splits its work on more threads depends on
+# timing, and so would the count (the rayon-job toggle below counts those
+# jobs if the script is ever run with more threads). Installs valgrind from Debian's packages
 # when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -515,7 +515,9 @@ fn prepare_ally(
         ally.needs.is_empty(),
         &mut ally.rng,
     ) else {
-        return; // nothing came back, nothing new
+        // Nothing came back, nothing new: step 5 (the rest of this
+        // function) has no requirement to make offers for.
+        return;
     };
     for _ in 0..n {
         let u: f64 = ally.rng.gen();
@@ -2233,7 +2235,7 @@ fn surely_zero(u: f64, lambda: f64) -> bool {
 /// Bounds (lo, hi) on `x.exp()` as computed, without the exponential,
 /// where cheap ones exist (x below 1): e^x >= 1 + x everywhere; e^x <=
 /// 1 / (1 - x) for x < 0 and <= (2 + x) / (2 - x) on [0, 2). Each is
-/// widened by 8 ulps for its own rounding and the exponential's. `lo` is
+/// widened by 8 eps (relative) for its own rounding and the exponential's. `lo` is
 /// 0 below x = -1.
 #[inline]
 fn exp_bounds(x: f64) -> Option<(f64, f64)> {
@@ -2356,7 +2358,8 @@ mod tests {
         assert!(exp_bounds(1.0).is_none());
         // The upper bound is tight enough to decide most months (within
         // 25% of e^x where log threats live; a tighter one costs more than
-        // it decides); the lower one only has to be positive.
+        // it decides); the lower one only has to be positive (it is 0 below
+        // -1, where the exact path decides: rare for log threats).
         for x in [-0.75f64, -0.25, 0.0, 0.25, 0.75] {
             let (lo, hi) = exp_bounds(x).unwrap();
             assert!(hi < 1.25 * x.exp() && lo > 0.0, "x = {x}");
@@ -2391,7 +2394,7 @@ mod tests {
 
     #[test]
     fn threat_and_count_are_the_plain_ones_draw_for_draw() {
-        let factor_sets: [&[f64]; 8] = [
+        let factor_sets: [&[f64]; 9] = [
             &[],
             &[2.0],
             &[0.5, 3.0],
@@ -2399,17 +2402,27 @@ mod tests {
             &[0.0],
             &[-1.0],
             &[1e6],
+            &[-0.0],
             &[f64::NAN],
         ];
         let mut pick = stream(5, StreamId::World);
         let (mut fast, mut plain) = (stream(6, StreamId::World), stream(6, StreamId::World));
         let mut decided = 0;
         for k in 0..40_000 {
-            let log_threat = 6.0 * open_unit(&mut pick) - 3.0;
+            // Log threats where they live and beyond, with the edges of
+            // the bounds (-1, 0, 1), NaN and far below.
+            let log_threat = match k % 50 {
+                0 => [-800.0, -1.0, -0.999, -0.0, 0.0, 0.999, 1.0, 5.0, f64::NAN][k / 50 % 9],
+                _ => 6.0 * open_unit(&mut pick) - 3.0,
+            };
             let factors = factor_sets[k % factor_sets.len()];
-            // Means from 1e-6 to about 60, and budgets of no demand.
-            let budget = [1.0, 0.0, -1.0, 1e-300][(k / 8) % 4] * 12.0;
-            let mean_size = (14.0 * open_unit(&mut pick) - 10.0).exp();
+            // Means from 1e-6 to about 60, budgets of no demand, and sizes
+            // that are no size (an infinite mean would never end).
+            let budget = [1.0, 0.0, -1.0, 1e-300, f64::NAN][(k / 8) % 5] * 12.0;
+            let mean_size = match k % 37 {
+                0 => [-1.0, f64::NAN, f64::INFINITY][k / 37 % 3],
+                _ => (14.0 * open_unit(&mut pick) - 10.0).exp(),
+            };
             let nothing_returned = k % 3 != 0;
             let got = threat_and_count(
                 log_threat,
@@ -2442,15 +2455,29 @@ mod tests {
     #[test]
     fn a_sure_zero_is_a_zero_for_every_smaller_mean() {
         let mut rng = stream(4, StreamId::World);
-        for _ in 0..20_000 {
-            let lambda_hi = 2.0 * open_unit(&mut rng);
-            let u = open_unit(&mut rng);
+        let ulps = |x: f64, n: i64| f64::from_bits((x.to_bits() as i64 + n) as u64);
+        let mut sure = 0;
+        for k in 0..20_000 {
+            // Means below 1 (none above can be a sure zero), down to 1e-9
+            // where e^-lambda and 1 - lambda are a few ulps apart; uniforms
+            // at the threshold and a few ulps either side.
+            let lambda_hi = open_unit(&mut rng) * [1.0, 1e-3, 1e-6, 1e-9][k % 4];
+            let at = (1.0 - lambda_hi) * (1.0 - 4.0 * f64::EPSILON);
+            let u = ulps(at, (k / 4 % 9) as i64 - 4);
             if surely_zero(u, lambda_hi) {
+                sure += 1;
                 for f in [1.0, 0.999_999_999, 0.9, 0.5, 1e-6] {
-                    assert_eq!(poisson_by_cdf(u, lambda_hi * f), 0);
+                    assert_eq!(
+                        poisson_by_cdf(u, lambda_hi * f),
+                        0,
+                        "u = {u:e}, {lambda_hi:e} x {f}"
+                    );
                 }
+            } else {
+                assert!(u > at, "u = {u:e} at or below the threshold {at:e}");
             }
         }
+        assert!(sure > 5_000, "{sure} sure zeros");
     }
 
     #[test]
