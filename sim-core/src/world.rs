@@ -2235,8 +2235,8 @@ fn surely_zero(u: f64, lambda: f64) -> bool {
 /// Bounds (lo, hi) on `x.exp()` as computed, without the exponential,
 /// where cheap ones exist (x below 1): e^x >= 1 + x everywhere; e^x <=
 /// 1 / (1 - x) for x < 0 and <= (2 + x) / (2 - x) on [0, 2). Each is
-/// widened by 8 eps (relative) for its own rounding and the exponential's. `lo` is
-/// 0 below x = -1.
+/// widened by 8 eps (relative) for its own rounding and the
+/// exponential's. `lo` is 0 below x = -1.
 #[inline]
 fn exp_bounds(x: f64) -> Option<(f64, f64)> {
     let hi = if x < 0.0 {
@@ -2333,9 +2333,13 @@ mod tests {
     use super::*;
     use crate::rng::{stream, StreamId};
 
+    /// `x` moved by `n` units in the last place (n < 0: down, for x > 0).
+    fn ulps(x: f64, n: i64) -> f64 {
+        f64::from_bits((x.to_bits() as i64 + n) as u64)
+    }
+
     #[test]
     fn exp_bounds_hold_the_exponential() {
-        let ulps = |x: f64, n: i64| f64::from_bits((x.to_bits() as i64 + n) as u64);
         let mut xs = vec![0.0, -0.0, 1e-300, -1e-300, 1e-17, -1e-17, 1e-9, -1e-9];
         xs.extend([-1.0, 1.0, -750.0, -1e300, f64::NEG_INFINITY].iter());
         for x in [-1.0f64, 1.0, 1e-8, -1e-8, 0.5, -0.5] {
@@ -2455,7 +2459,6 @@ mod tests {
     #[test]
     fn a_sure_zero_is_a_zero_for_every_smaller_mean() {
         let mut rng = stream(4, StreamId::World);
-        let ulps = |x: f64, n: i64| f64::from_bits((x.to_bits() as i64 + n) as u64);
         let mut sure = 0;
         for k in 0..20_000 {
             // Means below 1 (none above can be a sure zero), down to 1e-9
@@ -2482,7 +2485,6 @@ mod tests {
 
     #[test]
     fn poisson_shortcut_gives_the_plain_inversion() {
-        let ulps = |x: f64, n: i64| f64::from_bits((x.to_bits() as i64 + n) as u64);
         let mut lambdas = vec![
             1e-300, 1e-30, 1e-17, 1e-16, 2.2e-16, 1e-15, 1e-12, 1e-9, 1e-8, 3e-8, 1e-7, 1e-6,
         ];
