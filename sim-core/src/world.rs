@@ -2143,10 +2143,19 @@ fn prune_front(queue: &mut VecDeque<Queued>, m: usize) {
 }
 
 /// A uniform draw in the open interval (0, 1): safe for ln(-ln u).
+///
+/// The midpoint of one of 2^53 cells. For the top word, 2^53 - 1/2 rounds
+/// to 2^53 (ties to even) and the product to 1.0, once in 2^53 draws; the
+/// `min` takes that case to the largest double below 1 (a Gumbel draw of
+/// about 36.7, not +inf) and leaves every other draw's bits as they were.
 #[inline]
 pub fn open_unit<R: RngCore>(rng: &mut R) -> f64 {
-    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+    let u = ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
+    u.min(LARGEST_BELOW_ONE)
 }
+
+/// 1 - 2^-53, the largest double below 1.
+const LARGEST_BELOW_ONE: f64 = 1.0 - f64::EPSILON / 2.0;
 
 /// N ~ Poisson(lambda). Inversion from one uniform for the small means of
 /// monthly requirements (rand_distr's sampler recomputes ln Gamma at every
@@ -2332,6 +2341,23 @@ mod tests {
 
     use super::*;
     use crate::rng::{stream, StreamId};
+
+    #[test]
+    fn open_unit_stays_inside_the_interval_at_both_ends() {
+        use rand::rngs::mock::StepRng;
+        let top = open_unit(&mut StepRng::new(u64::MAX, 0));
+        assert_eq!(top, LARGEST_BELOW_ONE, "the top word");
+        assert!(top < 1.0);
+        let gumbel = -(-top.ln()).ln();
+        assert!(gumbel.is_finite() && gumbel > 36.0, "{gumbel}");
+        let bottom = open_unit(&mut StepRng::new(0, 0));
+        assert_eq!(bottom, 0.5 / (1u64 << 53) as f64);
+        assert!((-(-bottom.ln()).ln()).is_finite());
+        // The word below the top keeps its value (1 - 2^-52: 2^53 - 3/2
+        // rounds to the even 2^53 - 2), under the clamp.
+        let next = open_unit(&mut StepRng::new(u64::MAX - (1 << 11), 0));
+        assert_eq!(next, 1.0 - f64::EPSILON);
+    }
 
     /// `x` moved by `n` units in the last place (n < 0: down, for x > 0).
     fn ulps(x: f64, n: i64) -> f64 {
