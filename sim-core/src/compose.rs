@@ -7,6 +7,7 @@
 //! the end, so its defaults and unknown-field checks apply to the result.
 //! No file is read here; the caller hands in text.
 
+use serde::Deserialize;
 use toml::{Table, Value};
 
 use crate::error::ScenarioError;
@@ -20,11 +21,20 @@ pub fn parse_file(file: &str, text: &str) -> Result<Table, ScenarioError> {
         message: e.to_string().trim_end().to_string(),
     })?;
     // Every field has a default, so a partial file (one that extends another)
-    // still deserialises alone; this catches unknown fields with their line.
-    toml::from_str::<Scenario>(text).map_err(|e| ScenarioError::Parse {
-        file: file.to_string(),
-        message: e.to_string().trim_end().to_string(),
-    })?;
+    // still deserialises alone; this catches unknown fields. From the tree
+    // first: parsing the text again costs as much as the first parse (a
+    // synthetic world's file is megabytes). Only on an error is the text
+    // parsed again, typed, for the parser's line and column.
+    if let Err(tree_error) = Scenario::deserialize(Value::Table(table.clone())) {
+        let message = match toml::from_str::<Scenario>(text) {
+            Err(e) => e.to_string(),
+            Ok(_) => tree_error.to_string(),
+        };
+        return Err(ScenarioError::Parse {
+            file: file.to_string(),
+            message: message.trim_end().to_string(),
+        });
+    }
     Ok(table)
 }
 
@@ -312,5 +322,18 @@ mod tests {
             msg.contains("x.toml") && msg.contains("line 2") && msg.contains("bogus"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn a_wrong_type_keeps_its_line_and_a_good_partial_file_passes() {
+        let err = parse_file("y.toml", "months = 10\n[model]\nmargin = \"wide\"\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("y.toml") && msg.contains("line 3") && msg.contains("invalid type"),
+            "{msg}"
+        );
+        let table = parse_file("z.toml", "extends = \"baseline\"\n[model]\nmargin = 0.2\n")
+            .expect("a partial file is a file");
+        assert_eq!(table["model"]["margin"].as_float(), Some(0.2));
     }
 }

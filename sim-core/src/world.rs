@@ -921,7 +921,13 @@ impl World {
             };
             record(o, outcome, None)
         }));
-        out.sort_unstable_by_key(|r| r.seq);
+        // Placement numbers are unique: any sort gives the same order.
+        if self.on_rayon() {
+            use rayon::prelude::*;
+            out.par_sort_unstable_by_key(|r| r.seq);
+        } else {
+            out.sort_unstable_by_key(|r| r.seq);
+        }
         out
     }
 
