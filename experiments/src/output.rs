@@ -30,10 +30,52 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// A float as CSV text: shortest round-trip form, empty for NaN.
 pub fn num(x: f64) -> String {
-    if x.is_nan() {
-        String::new()
-    } else {
-        format!("{x}")
+    Num(x).to_string()
+}
+
+/// [`num`] as a `Display`, to write into a buffer without a `String` each.
+#[derive(Debug, Clone, Copy)]
+pub struct Num(pub f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_nan() {
+            Ok(())
+        } else {
+            std::fmt::Display::fmt(&self.0, f)
+        }
+    }
+}
+
+/// [`csv_field`] as a `Display`.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvField<'a>(pub &'a str);
+
+impl std::fmt::Display for CsvField<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.0.contains([',', '"', '\n']) {
+            return f.write_str(self.0);
+        }
+        f.write_char('"')?;
+        for (k, piece) in self.0.split('"').enumerate() {
+            if k > 0 {
+                f.write_str("\"\"")?;
+            }
+            f.write_str(piece)?;
+        }
+        f.write_char('"')
+    }
+}
+
+/// A month column: empty when there is none.
+struct Month(Option<i32>);
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(m) => std::fmt::Display::fmt(&m, f),
+            None => Ok(()),
+        }
     }
 }
 
@@ -48,10 +90,9 @@ pub fn timeseries_csv(rec: &Recorder) -> String {
     out.push('\n');
     for t in 0..rec.months() {
         for (e, name) in rec.exporters.iter().enumerate() {
-            let _ = write!(out, "{t},{},{}", rec.year_of(t), csv_field(name));
+            let _ = write!(out, "{t},{},{}", rec.year_of(t), CsvField(name));
             for v in rec.get(t, e).values() {
-                out.push(',');
-                out.push_str(&num(v));
+                let _ = write!(out, ",{}", Num(v));
             }
             out.push('\n');
         }
@@ -60,11 +101,7 @@ pub fn timeseries_csv(rec: &Recorder) -> String {
 }
 
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    CsvField(s).to_string()
 }
 
 /// Five-year windows from the start year: (label, first year, last year).
@@ -163,39 +200,74 @@ pub fn order_rows(
     out: &mut String,
 ) {
     let s = &cfg.scenario;
-    let month = |m: Option<i32>| m.map(|m| m.to_string()).unwrap_or_default();
+    // The columns a line fixes (exporter, owner, line, category, tier),
+    // written once per call rather than once per order.
+    let line_columns: Vec<String> = cfg
+        .lines
+        .iter()
+        .map(|lp| {
+            let owner = &s.suppliers[lp.owner].name;
+            let category = &s.categories[lp.category].name;
+            let tier = match lp.tier {
+                dibsim_core::scenario::Tier::High => "high",
+                dibsim_core::scenario::Tier::Low => "low",
+            };
+            format!(
+                "{},{},{},{},{tier}",
+                CsvField(&s.exporters[lp.exporter].name),
+                CsvField(owner),
+                CsvField(&format!("{owner}/{category}/{tier}")),
+                CsvField(category),
+            )
+        })
+        .collect();
     for o in orders {
-        let lp = &cfg.lines[o.line as usize];
-        let owner = &s.suppliers[lp.owner].name;
-        let category = &s.categories[lp.category].name;
-        let tier = match lp.tier {
-            dibsim_core::scenario::Tier::High => "high",
-            dibsim_core::scenario::Tier::Low => "low",
-        };
         let ally = &s.allies[o.ally as usize];
         let _ = writeln!(
             out,
-            "{prefix}{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{prefix}{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             o.seq,
-            csv_field(&ally.name),
-            csv_field(&ally.region),
-            csv_field(&s.exporters[lp.exporter].name),
-            csv_field(owner),
-            csv_field(&format!("{owner}/{category}/{tier}")),
-            csv_field(category),
-            tier,
-            num(o.size),
-            num(o.size * o.price_index),
+            CsvField(&ally.name),
+            CsvField(&ally.region),
+            line_columns[o.line as usize],
+            Num(o.size),
+            Num(o.size * o.price_index),
             o.placed,
-            month(o.decided),
+            Month(o.decided),
             o.outcome.as_str(),
-            month(o.entered),
-            month(o.first_delivery),
-            month(o.last_delivery),
-            num(o.quoted_wait),
-            o.realised_wait().map(num).unwrap_or_default(),
+            Month(o.entered),
+            Month(o.first_delivery),
+            Month(o.last_delivery),
+            Num(o.quoted_wait),
+            Num(o.realised_wait().unwrap_or(f64::NAN)),
             if o.priority { "priority" } else { "ordinary" },
-            num(o.delivered_reported),
+            Num(o.delivered_reported),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_only_when_they_must_be() {
+        assert_eq!(csv_field("Ukraine #35"), "Ukraine #35");
+        assert_eq!(csv_field("Korea, South"), "\"Korea, South\"");
+        assert_eq!(csv_field("the \"Big\" one"), "\"the \"\"Big\"\" one\"");
+        assert_eq!(csv_field("\""), "\"\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field(""), "");
+    }
+
+    #[test]
+    fn numbers_are_shortest_round_trip_and_nan_is_empty() {
+        assert_eq!(num(f64::NAN), "");
+        assert_eq!(num(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(num(1e21), "1000000000000000000000");
+        assert_eq!(num(-0.0), "-0");
+        assert_eq!(num(f64::INFINITY), "inf");
+        assert_eq!(format!("{},{}", Num(2.5), Month(None)), "2.5,");
+        assert_eq!(Month(Some(-107)).to_string(), "-107");
     }
 }

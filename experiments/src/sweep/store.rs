@@ -25,7 +25,9 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
-use crate::output::{csv_field, num};
+use std::fmt::Write as _;
+
+use crate::output::{csv_field, CsvField, Num};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -82,11 +84,11 @@ impl Cell {
     }
     fn write_csv(&self, out: &mut String) {
         match self {
-            Cell::U(x) => out.push_str(&x.to_string()),
-            Cell::I(x) => out.push_str(&x.to_string()),
-            Cell::F(x) => out.push_str(&num(*x)),
+            Cell::U(x) => _ = write!(out, "{x}"),
+            Cell::I(x) => _ = write!(out, "{x}"),
+            Cell::F(x) => _ = write!(out, "{}", Num(*x)),
             Cell::B(x) => out.push_str(if *x { "true" } else { "false" }),
-            Cell::T(s) => out.push_str(&csv_field(s)),
+            Cell::T(s) => _ = write!(out, "{}", CsvField(s)),
             Cell::Null => {}
         }
     }
