@@ -556,6 +556,27 @@ fn compare_window_reversed() {
     );
 }
 
+/// Found by a user: a compare of scenarios on two calendars used the
+/// first one's years for both and reported deltas of exactly zero.
+#[test]
+fn compare_of_two_calendars_is_refused() {
+    let later = fixture("later_start.toml");
+    check(
+        &[
+            "compare",
+            TINY,
+            &later,
+            "--replicates",
+            "2",
+            "--from",
+            "2021",
+            "--to",
+            "2021",
+        ],
+        &[&later, "starts in 2021", "2020", "start_year"],
+    );
+}
+
 #[test]
 fn compare_window_outside_scenario() {
     check(
@@ -592,6 +613,25 @@ fn a_runaway_import_budget_is_refused() {
     check(
         &["run", "baseline", "--set", "allies.0.import_budget=1e15"],
         &["import_budget", "requirements a month", "limit"],
+    );
+}
+
+/// A shock sd that lets the threat reach thousands is refused up front:
+/// found by a user, it ran for minutes and took 20 GB before it died.
+#[test]
+fn a_runaway_threat_is_refused() {
+    check(
+        &["validate", "baseline", "--set", "model.threat_sd=1"],
+        &[
+            "model.threat_sd",
+            "threat_persistence",
+            "requirements a month",
+            "limit",
+        ],
+    );
+    check_fixture(
+        "runaway_event.toml",
+        &["field `events`", "region `West`", "requirements a month"],
     );
 }
 

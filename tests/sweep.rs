@@ -676,6 +676,10 @@ fn bad_sweep_files_are_refused_with_the_problem_named() {
         ("bad_zip_lengths", &["equal length"]),
         ("bad_missing_base", &["nowhere.toml", "no such file"]),
         ("bad_window", &["window [2030, 2050] is outside"]),
+        (
+            "bad_axis_window",
+            &["axis `months` = 6", "window [2020, 2021] is outside"],
+        ),
         ("bad_sobol_samples", &["at most 65536 samples"]),
         ("bad_linebreak", &["`description`", "line break"]),
         (

@@ -153,8 +153,8 @@ pub struct CompareOutcome {
 }
 
 impl CompareSpec {
-    /// Loads and checks the scenarios: same exporters, the window inside
-    /// every scenario's reported years.
+    /// Loads and checks the scenarios: same exporters and start year, the
+    /// window inside every scenario's reported years.
     pub fn load(&self) -> Result<Vec<Loaded>> {
         if self.replicates < 2 {
             bail!(
@@ -177,6 +177,18 @@ impl CompareSpec {
         }
         for l in &loaded {
             let s = &l.scenario;
+            let start = loaded[0].scenario.start_year;
+            if s.start_year != start {
+                // Replicates are paired, and windows cut, by month index
+                // from the start: two calendars would compare different
+                // years under one label.
+                bail!(
+                    "{} starts in {} and the baseline {} in {start} (`start_year`): a compare pairs scenarios month by month on one calendar; give them the same start_year, or run them apart",
+                    l.label,
+                    s.start_year,
+                    loaded[0].label
+                );
+            }
             let last = s.start_year + (s.months as i32 - 1) / 12;
             if from < s.start_year || to > last {
                 bail!(

@@ -93,6 +93,87 @@ fn given(x: f64) -> String {
     }
 }
 
+/// How far up the log threat the requirement limit is checked: its mean
+/// plus this many of its standard deviations, a level an ally passes about
+/// once in 10^9 months.
+pub const THREAT_SDS: f64 = 6.0;
+
+/// The requirement limit at a high threat. Step 1's ln theta is an AR(1)
+/// from 0, so after k months its sd is s sqrt(1 + r^2 + ... + r^(2(k-1))),
+/// largest at the run's last month; events multiply it. A shock sd that
+/// lets theta reach thousands would draw orders without end and exhaust
+/// memory, so it is refused here rather than found by a run that never ends.
+fn threat_stays_bounded(s: &Scenario) -> Result {
+    let m = &s.model;
+    let (r, sd) = (m.threat_persistence, m.threat_sd);
+    let steps = (s.warmup_months + s.months).saturating_sub(1) as i32;
+    let variance_sum = if r < 1.0 {
+        (1.0 - r.powi(2 * steps)) / (1.0 - r * r)
+    } else {
+        steps as f64
+    };
+    let log_high = THREAT_SDS * sd * variance_sum.sqrt();
+    for a in &s.allies {
+        let mean_size: f64 = a
+            .mix
+            .iter()
+            .filter_map(|(c, w)| {
+                s.categories
+                    .iter()
+                    .find(|k| &k.name == c)
+                    .map(|k| w * k.program_size_mean)
+            })
+            .sum();
+        if mean_size <= 0.0 || a.import_budget <= 0.0 {
+            continue;
+        }
+        let rate = a.import_budget / (12.0 * mean_size);
+        // Overlapping events multiply: the product of every raising factor
+        // of the ally's region bounds any month's.
+        let events: f64 = s
+            .events
+            .iter()
+            .filter(|ev| ev.region == a.region)
+            .map(|ev| ev.factor.max(1.0))
+            .product();
+        let high = rate * log_high.exp() * events;
+        if high <= MAX_REQUIREMENTS_PER_MONTH {
+            continue;
+        }
+        let (field, cause) = if rate * log_high.exp() > MAX_REQUIREMENTS_PER_MONTH {
+            (
+                "model.threat_sd",
+                format!(
+                    "{} with `model.threat_persistence` {} lets ln theta reach {} ({THREAT_SDS} sd over {} months)",
+                    given(sd),
+                    given(r),
+                    short(log_high),
+                    steps + 1
+                ),
+            )
+        } else {
+            (
+                "events",
+                format!(
+                    "the events of region `{}` multiply its threat by up to {} (on top of ln theta up to {}, {THREAT_SDS} sd of `model.threat_sd`)",
+                    a.region,
+                    short(events),
+                    short(log_high)
+                ),
+            )
+        };
+        return Err(ScenarioError::invalid(
+            field,
+            format!(
+                "{cause}: `allies.{}` would then ask for {} requirements a month, more than the limit of {MAX_REQUIREMENTS_PER_MONTH}; orders would grow without end",
+                a.name,
+                short(high)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Largest number of exporters: exclusions are a 64-bit set.
 pub const MAX_EXPORTERS: usize = 64;
 
@@ -352,6 +433,8 @@ pub fn validate(s: &Scenario) -> Result {
         }
     }
 
+    threat_stays_bounded(s)?;
+
     let p = &s.policy;
     positive(
         || "policy.approval_time_factor".to_string(),
@@ -523,4 +606,62 @@ fn plugins(s: &Scenario) -> Result {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Scenario {
+        let text = include_str!("../../tests/fixtures/scenarios/tiny.toml");
+        crate::compose::from_str("tiny.toml", text).expect("the fixture is valid")
+    }
+
+    /// The shock sd at which Gondor (the fixture's busier ally, 200 TIV a
+    /// year of 38-TIV programmes) would reach the limit at 6 sd of its log
+    /// threat after the fixture's 84 months, summing the AR(1)'s variance
+    /// term by term.
+    fn limit_sd(r: f64) -> f64 {
+        let rate = 200.0 / (12.0 * (0.6 * 50.0 + 0.4 * 20.0));
+        let variance: f64 = (0..83).map(|k| r.powi(2 * k)).sum();
+        (MAX_REQUIREMENTS_PER_MONTH / rate).ln() / (THREAT_SDS * variance.sqrt())
+    }
+
+    #[test]
+    fn the_threat_limit_falls_where_six_sd_reach_the_request_limit() {
+        for r in [0.98, 0.5, 1.0] {
+            let sd = limit_sd(r);
+            let mut s = tiny();
+            s.model.threat_persistence = r;
+            s.model.threat_sd = 0.99 * sd;
+            assert!(validate(&s).is_ok(), "r {r}: sd {} refused", 0.99 * sd);
+            s.model.threat_sd = 1.01 * sd;
+            let err = validate(&s).expect_err("past the limit").to_string();
+            assert!(
+                err.contains("model.threat_sd") && err.contains("allies.Gondor"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn events_count_toward_the_threat_limit_only_where_they_raise_it() {
+        let mut s = tiny();
+        s.model.threat_sd = 0.0;
+        let rate = 200.0 / (12.0 * 38.0);
+        let event = |factor: f64| crate::scenario::Event {
+            region: "West".into(),
+            factor,
+            from_month: 0,
+            to_month: 12,
+        };
+        // Two overlapping events multiply; one that lowers the threat
+        // does not offset them.
+        let each = (MAX_REQUIREMENTS_PER_MONTH / rate).sqrt();
+        s.events = vec![event(0.99 * each), event(0.99 * each), event(1e-3)];
+        assert!(validate(&s).is_ok());
+        s.events = vec![event(1.01 * each), event(1.01 * each), event(1e-3)];
+        let err = validate(&s).expect_err("past the limit").to_string();
+        assert!(err.contains("`events`") && err.contains("`West`"), "{err}");
+    }
 }

@@ -561,6 +561,9 @@ impl Sweep {
         if file.design != Design::Morris && file.levels.is_some() {
             return Err(err("`levels` applies only to design \"morris\"".into()));
         }
+        // The base's windows first, so that a window wrong for every point
+        // is not reported against the first axis.
+        windows_fit(&file.output.windows, &base_scenario, "the base scenario's").map_err(err)?;
         let mut axes = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         let mut values_per_axis: Vec<Vec<Value>> = Vec::new();
@@ -579,8 +582,13 @@ impl Sweep {
                 (None, None) => Vec::new(),
             };
             for v in &probes {
-                base.with(&[(name.clone(), v.clone())])
+                let probe = base
+                    .with(&[(name.clone(), v.clone())])
                     .map_err(|e| err(format!("axis `{name}` = {v}: {e}")))?;
+                // An axis on `months` or `start_year` can move the reported
+                // years off a window: its columns would be zeros.
+                windows_fit(&file.output.windows, &probe, "this value's")
+                    .map_err(|m| err(format!("axis `{name}` = {v}: {m}")))?;
             }
             if let Some(bad) = vals
                 .iter()
@@ -1136,6 +1144,24 @@ pub fn slug(s: &str) -> String {
     out.trim_matches('_').to_string()
 }
 
+/// Whether every `[output]` window lies within the reported years of `s`
+/// (`whose` names it in the message).
+fn windows_fit(windows: &[[i32; 2]], s: &Scenario, whose: &str) -> Result<(), String> {
+    let last = s.start_year + (s.months as i32 - 1) / 12;
+    for [a, b] in windows {
+        if a > b {
+            return Err(format!("[output] window [{a}, {b}] is reversed"));
+        }
+        if *a < s.start_year || *b > last {
+            return Err(format!(
+                "[output] window [{a}, {b}] is outside {whose} reported years {}-{last}",
+                s.start_year
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn metric_columns(o: &OutputSpec, s: &Scenario) -> Result<Vec<MetricColumn>, String> {
     if o.metrics.is_empty() {
         return Err("[output] `metrics` is empty".into());
@@ -1162,18 +1188,7 @@ fn metric_columns(o: &OutputSpec, s: &Scenario) -> Result<Vec<MetricColumn>, Str
             return Err(format!("[output] unknown exporter `{e}`"));
         }
     }
-    let last = s.start_year + (s.months as i32 - 1) / 12;
-    for [a, b] in &o.windows {
-        if a > b {
-            return Err(format!("[output] window [{a}, {b}] is reversed"));
-        }
-        if *a < s.start_year || *b > last {
-            return Err(format!(
-                "[output] window [{a}, {b}] is outside the base scenario's reported years {}-{last}",
-                s.start_year
-            ));
-        }
-    }
+    windows_fit(&o.windows, s, "the base scenario's")?;
     let mut cols = Vec::new();
     for [a, b] in &o.windows {
         for e in &exporters {
