@@ -758,3 +758,43 @@ fn resume_refuses_a_folder_of_another_sweep() {
     ]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not a sweep output folder"));
 }
+
+/// Found by a user: an axis of 1.0 and 0.5 was written "1", and polars,
+/// which infers a column's type from its first hundred values, read the
+/// column as integers and failed at "0.5". Float columns of runs.csv and
+/// points.csv keep their ".0"; the per-month table stays as `dibsim run`
+/// writes it.
+#[test]
+fn whole_floats_in_runs_and_points_keep_their_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let sw = dir.path().join("sw");
+    ok(&["sweep", SMALL, "--out", s(&sw), "--format", "csv", "-q"]);
+    for file in ["runs.csv", "points.csv"] {
+        let body = text(&sw.join(file));
+        let mut lines = body.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let col = header
+            .iter()
+            .position(|h| *h == "policy.approval_time_factor")
+            .unwrap();
+        let values: std::collections::BTreeSet<String> = lines
+            .map(|l| l.split(',').nth(col).unwrap().to_string())
+            .collect();
+        assert_eq!(
+            values.into_iter().collect::<Vec<_>>(),
+            ["0.5", "1.0"],
+            "{file}"
+        );
+        // The counts stay integers.
+        let runs = header
+            .iter()
+            .position(|h| *h == "runs" || *h == "replicate");
+        if let Some(i) = runs {
+            let row = body.lines().nth(1).unwrap();
+            assert!(
+                !row.split(',').nth(i).unwrap().contains('.'),
+                "{file}: {row}"
+            );
+        }
+    }
+}

@@ -47,6 +47,25 @@ impl std::fmt::Display for Num {
     }
 }
 
+/// A cell of a column typed as float (runs.csv, points.csv): [`Num`], with
+/// ".0" after a whole number. A column whose first hundred values are 0 and
+/// 1 would otherwise be read by polars (and pandas' pyarrow engine) as
+/// integers, and fail at its first 0.5.
+#[derive(Debug, Clone, Copy)]
+pub struct FloatCell(pub f64);
+
+impl std::fmt::Display for FloatCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Num(self.0).fmt(f)?;
+        // `Display` for f64 never writes an exponent: a finite whole
+        // number is digits alone.
+        if self.0.is_finite() && self.0.fract() == 0.0 {
+            f.write_str(".0")?;
+        }
+        Ok(())
+    }
+}
+
 /// [`csv_field`] as a `Display`.
 #[derive(Debug, Clone, Copy)]
 pub struct CsvField<'a>(pub &'a str);
@@ -269,5 +288,25 @@ mod tests {
         assert_eq!(num(f64::INFINITY), "inf");
         assert_eq!(format!("{},{}", Num(2.5), Month(None)), "2.5,");
         assert_eq!(Month(Some(-107)).to_string(), "-107");
+        let floats: Vec<String> = [1.0, 0.0, -0.0, 0.5, 1e20, 2.5e-7, f64::NAN, f64::INFINITY]
+            .map(|x| FloatCell(x).to_string())
+            .into();
+        assert_eq!(
+            floats,
+            [
+                "1.0",
+                "0.0",
+                "-0.0",
+                "0.5",
+                "100000000000000000000.0",
+                "0.00000025",
+                "",
+                "inf"
+            ]
+        );
+        for x in ["1.0", "-0.0", "100000000000000000000.0", "0.00000025"] {
+            let back: f64 = x.parse().unwrap();
+            assert_eq!(FloatCell(back).to_string(), x, "round trip");
+        }
     }
 }

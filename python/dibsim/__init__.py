@@ -186,7 +186,7 @@ def run(
 
 
 def compare(
-    scenarios: Optional[Sequence[PathLike]] = None,
+    scenarios: Optional[Union[PathLike, Sequence[PathLike]]] = None,
     replicates: int = 20,
     seed: int = 1,
     window: Tuple[int, int] = (2026, 2035),
@@ -199,9 +199,15 @@ def compare(
     common seeds: the table of ``compare.csv`` (share of foreign deliveries
     over the calendar ``window``, its 95% interval, the difference from the
     baseline and its paired 95% interval). With no scenarios, every bundled
-    one. With ``out``, the CLI's compare folder is written there too (for
-    ``dibsim report``)."""
-    names = [] if scenarios is None else [os.fspath(s) for s in scenarios]
+    one; a single name or path is a list of one. With ``out``, the CLI's
+    compare folder is written there too (for ``dibsim report``)."""
+    if scenarios is None:
+        names = []
+    elif isinstance(scenarios, (str, os.PathLike)):
+        # A string is a sequence of letters: never what was meant.
+        names = [os.fspath(scenarios)]
+    else:
+        names = [os.fspath(s) for s in scenarios]
     table = _native.compare(
         names,
         int(replicates),

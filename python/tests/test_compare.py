@@ -72,3 +72,14 @@ def test_compare_with_no_scenarios_is_every_bundled_one(cli, tmp_path):
     assert got["scenario"].unique(maintain_order=True).to_list() == list(dibsim.scenarios())
     cli("compare", "--replicates", "2", "--seed", "1", "--out", tmp_path)
     assert_frames_identical(got, read_csv_like(tmp_path / "compare.csv", got))
+
+
+def test_compare_of_one_name_is_a_list_of_one():
+    # A string is a sequence of letters; found by a user as "scenario b:
+    # no such file".
+    one = dibsim.compare("baseline", replicates=2, seed=3)
+    listed = dibsim.compare(["baseline"], replicates=2, seed=3)
+    assert one.equals(listed)
+    assert one["scenario"].unique().to_list() == ["baseline"]
+    by_path = dibsim.compare(ROOT / "scenarios" / "baseline.toml", replicates=2, seed=3)
+    assert by_path["share_mean"].equals(one["share_mean"])

@@ -973,7 +973,7 @@ pub fn finalize(dir: &Path, mf: &Manifest, sources: &[PathBuf]) -> Result<()> {
     let n_metrics = mf.metrics.len();
     let mut stats: BTreeMap<u64, PointStats> = BTreeMap::new();
     let mut coverage = Coverage::new(mf.range[0], mf.range[1]);
-    let mut sink = Sink::create(&dir.join(mf.runs_file()), &mf.runs_schema)?;
+    let mut sink = Sink::create_summary(&dir.join(mf.runs_file()), &mf.runs_schema)?;
     let mut last: Option<u64> = None;
     for src in sources {
         let mut push = |row: Vec<Cell>| -> Result<()> {
@@ -1032,7 +1032,7 @@ pub fn finalize(dir: &Path, mf: &Manifest, sources: &[PathBuf]) -> Result<()> {
             let i = m.interval();
             row.extend([i.mean, i.sd, i.lo, i.hi].map(Cell::F));
         }
-        store::encode(&row, &mut text);
+        store::encode_summary(&row, &mut text);
     }
     write_atomic(&dir.join("points.csv"), text.as_bytes())?;
     for d in Detail::ALL {

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use std::fmt::Write as _;
 
-use crate::output::{csv_field, CsvField, Num};
+use crate::output::{csv_field, CsvField, FloatCell, Num};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -82,10 +82,11 @@ impl Cell {
             _ => f64::NAN,
         }
     }
-    fn write_csv(&self, out: &mut String) {
+    fn write_csv(&self, out: &mut String, whole_floats: bool) {
         match self {
             Cell::U(x) => _ = write!(out, "{x}"),
             Cell::I(x) => _ = write!(out, "{x}"),
+            Cell::F(x) if whole_floats => _ = write!(out, "{}", FloatCell(*x)),
             Cell::F(x) => _ = write!(out, "{}", Num(*x)),
             Cell::B(x) => out.push_str(if *x { "true" } else { "false" }),
             Cell::T(s) => _ = write!(out, "{}", CsvField(s)),
@@ -111,13 +112,25 @@ pub fn header(schema: &Schema) -> String {
     format!("{}\n", names.join(","))
 }
 
-/// A row as one CSV line (with its newline).
+/// A row as one CSV line (with its newline), floats as `dibsim run` writes
+/// them: the journals and the per-month and per-order tables, which equal
+/// a lone run's files field for field.
 pub fn encode(row: &[Cell], out: &mut String) {
+    encode_with(row, out, false);
+}
+
+/// A row of runs.csv or points.csv: a whole float keeps its ".0"
+/// ([`FloatCell`]), so that an axis of 0, 1 and then 0.5 reads as floats.
+pub fn encode_summary(row: &[Cell], out: &mut String) {
+    encode_with(row, out, true);
+}
+
+fn encode_with(row: &[Cell], out: &mut String, whole_floats: bool) {
     for (i, c) in row.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        c.write_csv(out);
+        c.write_csv(out, whole_floats);
     }
     out.push('\n');
 }
@@ -335,6 +348,8 @@ pub enum Sink {
         buf: String,
         tmp: PathBuf,
         path: PathBuf,
+        /// Rows by [`encode_summary`] rather than [`encode`].
+        summary: bool,
     },
 }
 
@@ -347,6 +362,16 @@ pub fn tmp_path(path: &Path) -> PathBuf {
 }
 
 impl Sink {
+    /// A sink for runs.csv (or runs.parquet): as [`Sink::create`], with
+    /// CSV rows by [`encode_summary`].
+    pub fn create_summary(path: &Path, schema: &Schema) -> Result<Sink> {
+        let mut sink = Sink::create(path, schema)?;
+        if let Sink::Csv { summary, .. } = &mut sink {
+            *summary = true;
+        }
+        Ok(sink)
+    }
+
     pub fn create(path: &Path, schema: &Schema) -> Result<Sink> {
         let tmp = tmp_path(path);
         let file =
@@ -377,6 +402,7 @@ impl Sink {
                 buf: String::new(),
                 tmp,
                 path: path.to_path_buf(),
+                summary: false,
             })
         }
     }
@@ -389,9 +415,15 @@ impl Sink {
                     self.flush_batch()?;
                 }
             }
-            Sink::Csv { file, buf, tmp, .. } => {
+            Sink::Csv {
+                file,
+                buf,
+                tmp,
+                summary,
+                ..
+            } => {
                 buf.clear();
-                encode(&row, buf);
+                encode_with(&row, buf, *summary);
                 file.write_all(buf.as_bytes())
                     .with_context(|| format!("cannot write {}", tmp.display()))?;
             }
