@@ -37,7 +37,8 @@ pub enum Command {
         /// Override a field: path.to.field=VALUE (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
-        /// Write timeseries.csv and summary.json here.
+        /// Write timeseries.csv, orders.csv (the order ledger) and
+        /// summary.json to this folder.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Use a plugin for every agent of a slot: SLOT=PATH (repeatable).
@@ -61,7 +62,8 @@ pub enum Command {
         /// Override a field in every scenario: path.to.field=VALUE.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
-        /// Write compare.csv here.
+        /// Write compare.csv, attribution.csv, lags.csv, series.csv and
+        /// manifest.json to this folder (for `dibsim report`).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Use a plugin in every scenario: SLOT=PATH (repeatable).
@@ -118,7 +120,8 @@ pub enum Command {
         /// on 1 and 2 threads.
         #[arg(long, value_name = "K")]
         scale: Option<u32>,
-        /// With --scale: M times the suppliers (M times the choices).
+        /// M times the suppliers (M times the choices), in a world of
+        /// --scale K (1 unless given).
         #[arg(long, value_name = "M", default_value_t = 1)]
         suppliers: u32,
         /// Skip the default compare's timing.
@@ -144,11 +147,21 @@ pub enum Command {
     /// (the peeling trajectory) and discovery.json (the chosen box).
     Discover {
         dir: PathBuf,
+        /// A metric column of points.csv (e.g. share_united_states_2026_2035)
+        /// or a metric name that names one column.
         #[arg(long)]
         metric: String,
-        #[arg(long, conflicts_with = "above", required_unless_present = "above")]
+        /// The cases are the points whose metric (or, with --delta, whose
+        /// difference) is below this value; negative values are allowed.
+        #[arg(
+            long,
+            conflicts_with = "above",
+            required_unless_present = "above",
+            allow_negative_numbers = true
+        )]
         below: Option<f64>,
-        #[arg(long)]
+        /// The cases are the points above this value.
+        #[arg(long, allow_negative_numbers = true)]
         above: Option<f64>,
         /// Use each design row's difference between the second lever
         /// combination and the first (e.g. a policy against the status quo).

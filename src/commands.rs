@@ -128,6 +128,9 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             no_compare,
         } => match scale {
             Some(k) => bench_scale(&scenario, runs, k, suppliers),
+            // `--suppliers M` alone is the scenario itself with M times the
+            // suppliers, not a flag to ignore.
+            None if suppliers != 1 => bench_scale(&scenario, runs, 1, suppliers),
             None => bench(&scenario, runs, &plugins, !no_compare),
         },
         Command::Analyze { dir, metric, out } => analyze(&dir, metric.as_deref(), out),

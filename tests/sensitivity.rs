@@ -98,6 +98,14 @@ fn a_saltelli_sweep_is_laid_out_as_salib_and_analysed_deterministically() {
     assert!(beta.1 > 0.0, "Beta's approvals {beta:?}");
     assert!(cancel.0.abs() < 0.01, "cancel_prob {cancel:?}");
     // Discovery on the same folder, and the report of it all.
+    // A threshold no point passes says so, with the metric's range.
+    let none = run(&["discover", s(&one), "--metric", "share", "--below", "-1"]);
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(!none.status.success());
+    assert!(
+        err.contains("below -1") && err.contains("nothing to discover") && err.contains("the metric ranges"),
+        "{err}"
+    );
     ok(&["discover", s(&one), "--metric", "share", "--below", "0.5"]);
     let j: serde_json::Value = serde_json::from_slice(&read(&one.join("discovery.json"))).unwrap();
     assert!(j["coverage"].as_f64().unwrap() > 0.0);
@@ -282,9 +290,19 @@ fn analyze_and_discover_write_the_same_bytes_on_any_thread_count() {
             "{fixture}: no interval in sensitivity.csv"
         );
     }
+    // A delta threshold no design row passes names the difference, not the
+    // metric (a user read the metric's range as the delta's).
+    let out = &swept[SALTELLI];
+    let none = run(&[
+        "discover", s(out), "--metric", "share", "--delta", "--below", "-10",
+    ]);
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(
+        !none.status.success() && err.contains("the difference in") && err.contains("the difference ranges"),
+        "{err}"
+    );
     // The bootstrap's seed is the sweep's: the same folder with another
     // seed in its manifest has the same estimates and other intervals.
-    let out = &swept[SALTELLI];
     ok(&["analyze", s(out)]);
     let a = rows(&out.join("sensitivity.csv"));
     let mf = std::fs::read_to_string(out.join("manifest.json")).unwrap();
