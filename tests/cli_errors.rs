@@ -635,6 +635,20 @@ fn a_runaway_threat_is_refused() {
     );
 }
 
+/// Found by a user: `name = "Frnace"` in a file that extends the baseline
+/// validated, ran, and printed a row of zeros for the new exporter.
+#[test]
+fn a_misspelt_element_name_is_an_error_with_the_name_it_resembles() {
+    check_fixture(
+        "misspelt_exporter.toml",
+        &["exporters.Alpah", "no supplier", "misspelling of `Alpha`"],
+    );
+    check_fixture(
+        "duplicate_element.toml",
+        &["field `categories`", "`jets` is defined twice"],
+    );
+}
+
 #[test]
 fn a_runaway_request_rate_names_the_programme_sizes_too() {
     check_fixture(

@@ -103,7 +103,9 @@ fn a_saltelli_sweep_is_laid_out_as_salib_and_analysed_deterministically() {
     let err = String::from_utf8_lossy(&none.stderr);
     assert!(!none.status.success());
     assert!(
-        err.contains("below -1") && err.contains("nothing to discover") && err.contains("the metric ranges"),
+        err.contains("below -1")
+            && err.contains("nothing to discover")
+            && err.contains("the metric ranges"),
         "{err}"
     );
     ok(&["discover", s(&one), "--metric", "share", "--below", "0.5"]);
@@ -294,11 +296,19 @@ fn analyze_and_discover_write_the_same_bytes_on_any_thread_count() {
     // metric (a user read the metric's range as the delta's).
     let out = &swept[SALTELLI];
     let none = run(&[
-        "discover", s(out), "--metric", "share", "--delta", "--below", "-10",
+        "discover",
+        s(out),
+        "--metric",
+        "share",
+        "--delta",
+        "--below",
+        "-10",
     ]);
     let err = String::from_utf8_lossy(&none.stderr);
     assert!(
-        !none.status.success() && err.contains("the difference in") && err.contains("the difference ranges"),
+        !none.status.success()
+            && err.contains("the difference in")
+            && err.contains("the difference ranges"),
         "{err}"
     );
     // The bootstrap's seed is the sweep's: the same folder with another

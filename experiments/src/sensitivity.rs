@@ -478,7 +478,10 @@ pub fn discover(dir: &Path, spec: &DiscoverSpec) -> Result<Discovery> {
     let n_cases = cases.iter().filter(|&&c| c).count();
     if n_cases == 0 {
         let what = if spec.delta {
-            format!("the difference in {} (second lever group or variant minus the first)", cols[0])
+            format!(
+                "the difference in {} (second lever group or variant minus the first)",
+                cols[0]
+            )
         } else {
             cols[0].clone()
         };
@@ -486,7 +489,11 @@ pub fn discover(dir: &Path, spec: &DiscoverSpec) -> Result<Discovery> {
             "no point has {what} {} {}: nothing to discover ({} ranges from {} to {})",
             if spec.below { "below" } else { "above" },
             spec.threshold,
-            if spec.delta { "the difference" } else { "the metric" },
+            if spec.delta {
+                "the difference"
+            } else {
+                "the metric"
+            },
             y.iter().cloned().fold(f64::INFINITY, f64::min),
             y.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
         );

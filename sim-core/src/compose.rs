@@ -35,6 +35,26 @@ pub fn parse_file(file: &str, text: &str) -> Result<Table, ScenarioError> {
             message: message.trim_end().to_string(),
         });
     }
+    // Elements of a named array merge by name, so a second element of one
+    // name in one file would silently overwrite the first's fields.
+    for (section, value) in &table {
+        let Value::Array(items) = value else { continue };
+        let mut seen = std::collections::BTreeSet::new();
+        for key in items
+            .iter()
+            .filter_map(|v| v.as_table().and_then(element_key))
+        {
+            if !seen.insert(key) {
+                return Err(ScenarioError::Invalid {
+                    file: file.to_string(),
+                    field: section.clone(),
+                    message: format!(
+                        "`{key}` is defined twice in this file; the second would overwrite the first field by field (give each element once, or change one name)"
+                    ),
+                });
+            }
+        }
+    }
     Ok(table)
 }
 

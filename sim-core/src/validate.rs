@@ -174,6 +174,43 @@ fn threat_stays_bounded(s: &Scenario) -> Result {
     Ok(())
 }
 
+/// ": is it a misspelling of `X`?" for the other name closest to `name`
+/// (at most two edits away, or differing only in letter case), or nothing.
+fn nearest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> String {
+    names
+        .filter(|n| *n != name)
+        .map(|n| (edits(&name.to_lowercase(), &n.to_lowercase()), n))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| format!(": is it a misspelling of `{n}`?"))
+        .unwrap_or_default()
+}
+
+/// Levenshtein distance, with a transposition of neighbours as one edit.
+fn edits(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 /// Largest number of exporters: exclusions are a 64-bit set.
 pub const MAX_EXPORTERS: usize = 64;
 
@@ -333,6 +370,42 @@ pub fn validate(s: &Scenario) -> Result {
             non_negative(|| g("capacity"), l.capacity)?;
             unit(|| g("quality"), l.quality)?;
             positive(|| g("price_index"), l.price_index)?;
+        }
+    }
+
+    // An element no other part of the scenario uses is most often a
+    // misspelt name in a file that extends another: merged by name, the
+    // typo became a new element and the intended change was lost.
+    for e in &s.exporters {
+        if !s.suppliers.iter().any(|o| o.exporter == e.name) {
+            return Err(ScenarioError::invalid(
+                format!("exporters.{}", e.name),
+                format!(
+                    "no supplier belongs to exporter `{}`, so it could sell nothing{}",
+                    e.name,
+                    nearest(&e.name, s.exporters.iter().map(|x| x.name.as_str()))
+                ),
+            ));
+        }
+    }
+    for c in &s.categories {
+        let made = s
+            .suppliers
+            .iter()
+            .any(|o| o.lines.iter().any(|l| l.category == c.name));
+        let bought = s.allies.iter().any(|a| a.mix.contains_key(&c.name))
+            || s.exporters
+                .iter()
+                .any(|e| e.domestic_demand.contains_key(&c.name));
+        if !made && !bought {
+            return Err(ScenarioError::invalid(
+                format!("categories.{}", c.name),
+                format!(
+                    "no line makes category `{}` and nobody buys it{}",
+                    c.name,
+                    nearest(&c.name, s.categories.iter().map(|x| x.name.as_str()))
+                ),
+            ));
         }
     }
 
@@ -642,6 +715,45 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn near_names_are_suggested_and_far_ones_not() {
+        let names = ["France", "Germany", "United States"];
+        assert_eq!(edits("Frnace", "France"), 1);
+        assert_eq!(edits("kitten", "sitting"), 3);
+        assert_eq!(edits("", "abc"), 3);
+        assert!(nearest("Frnace", names.into_iter()).contains("`France`"));
+        assert!(nearest("united states", names.into_iter()).contains("`United States`"));
+        assert!(nearest("Germny", names.into_iter()).contains("`Germany`"));
+        assert_eq!(nearest("Brazil", names.into_iter()), "");
+        assert_eq!(nearest("France", ["France"].into_iter()), "");
+    }
+
+    #[test]
+    fn an_exporter_with_no_supplier_and_a_category_nobody_uses_are_refused() {
+        let mut s = tiny();
+        let mut ghost = s.exporters[0].clone();
+        ghost.name = "Alphq".into();
+        s.exporters.push(ghost);
+        let err = validate(&s).expect_err("no supplier").to_string();
+        assert!(
+            err.contains("exporters.Alphq") && err.contains("`Alpha`"),
+            "{err}"
+        );
+        let mut s = tiny();
+        let mut unused = s.categories[0].clone();
+        unused.name = "boats".into();
+        s.categories.push(unused);
+        let err = validate(&s).expect_err("unused category").to_string();
+        assert!(
+            err.contains("categories.boats") && !err.contains("misspelling"),
+            "{err}"
+        );
+        // Bought but made by nobody is a scenario, not a typo.
+        let ally = &mut s.allies[0];
+        ally.mix.insert("boats".into(), 0.0);
+        assert!(validate(&s).is_ok());
     }
 
     #[test]
