@@ -224,6 +224,9 @@ fn run(
         plugins: plugins.to_vec(),
         ledger: out.is_some(),
     };
+    if let Some(dir) = out {
+        output::writable_dir(dir)?;
+    }
     let done = single::run(&spec)?;
     let windows = done.window_shares();
     let mut header = vec!["exporter".to_string()];
@@ -293,6 +296,9 @@ fn compare(
         plugins: plugins.to_vec(),
         lags: out.is_some(),
     };
+    if let Some(dir) = out {
+        output::writable_dir(dir)?;
+    }
     let done = compare::compare(&spec)?;
     let header: Vec<String> = [
         "scenario",

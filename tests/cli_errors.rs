@@ -556,6 +556,36 @@ fn compare_window_reversed() {
     );
 }
 
+/// A `--out` that cannot take the files is refused before the run, not
+/// after it (a user's compare ran in full, then failed to write).
+#[test]
+fn an_out_that_is_a_file_is_refused_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("taken");
+    std::fs::write(&file, "not a folder").unwrap();
+    let file = file.to_str().unwrap();
+    for args in [
+        vec!["run", TINY, "--out", file],
+        vec![
+            "compare",
+            TINY,
+            "--replicates",
+            "2",
+            "--from",
+            "2020",
+            "--to",
+            "2021",
+            "--out",
+            file,
+        ],
+    ] {
+        check(&args, &[file, "is a file, not a folder"]);
+        // Nothing printed: no run happened.
+        assert!(dibsim(&args).stdout.is_empty(), "{args:?}");
+    }
+    assert_eq!(std::fs::read_to_string(file).unwrap(), "not a folder");
+}
+
 /// Found by a user: a compare of scenarios on two calendars used the
 /// first one's years for both and reported deltas of exactly zero.
 #[test]

@@ -266,6 +266,23 @@ fn empty_partial_and_foreign_folders_are_refused_and_nothing_is_written() {
     ]);
     std::fs::remove_file(sw.join("points.csv")).unwrap();
     check(&sw, "partial sweep");
+    // Killed after points.csv, while the per-run tables were written (found
+    // by a user: the report was drawn from it).
+    let series = dir.path().join("series");
+    ok(&[
+        "sweep",
+        "tests/fixtures/sweeps/series.toml",
+        "--out",
+        series.to_str().unwrap(),
+        "-q",
+    ]);
+    ok(&["report", series.to_str().unwrap()]);
+    let kept = series.join("timeseries.parquet");
+    std::fs::rename(&kept, series.join("timeseries.parquet.tmp")).unwrap();
+    check(&series, "no timeseries.parquet");
+    std::fs::rename(series.join("timeseries.parquet.tmp"), &kept).unwrap();
+    std::fs::write(series.join("runs.partial.csv"), "").unwrap();
+    check(&series, "runs.partial.csv is still there");
     // --report needs --out.
     let o = run(&[
         "compare",

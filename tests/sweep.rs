@@ -749,7 +749,30 @@ fn resume_refuses_a_folder_of_another_sweep() {
         "--resume",
     ]);
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("holds another sweep"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("holds another sweep"), "{err}");
+    // It says what differs (a user saw "it was `x` ...; this is `x` ...").
+    assert!(
+        err.contains("name `small` there") && err.contains("axes [policy.approval_time_factor"),
+        "{err}"
+    );
+    // A change no listed field shows (here, the description) still says
+    // where to look.
+    let fresh = dir.path().join("fresh");
+    ok(&["sweep", SMALL, "--out", s(&fresh), "-q"]);
+    let o = run(&[
+        "sweep",
+        "tests/fixtures/sweeps/small_described.toml",
+        "--out",
+        s(&fresh),
+        "--resume",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("changed in a field not listed here") && err.contains("description"),
+        "{err}"
+    );
     let o = run(&[
         "merge",
         s(&dir.path().join("nothing")),

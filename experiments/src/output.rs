@@ -28,6 +28,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Creates `dir` and checks that a file can be written in it: called before
+/// a run or compare whose results go there, so that a wrong `--out` fails
+/// at once rather than after the computation.
+pub fn writable_dir(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!("--out {} is a file, not a folder", dir.display());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let probe = dir.join(".dibsim-write-check.tmp");
+    std::fs::File::create(&probe).with_context(|| format!("cannot write in {}", dir.display()))?;
+    std::fs::remove_file(&probe).ok();
+    Ok(())
+}
+
 /// A float as CSV text: shortest round-trip form, empty for NaN.
 pub fn num(x: f64) -> String {
     Num(x).to_string()

@@ -553,6 +553,13 @@ fn run_sweep(
         stop: Arc::clone(&stop),
         raised: Arc::clone(&raised),
     };
+    // The library's refusal names the CLI's flag; here it is an argument.
+    if !resume && out.join(sweep::exec::MANIFEST).is_file() {
+        return Err(SweepError::new_err(format!(
+            "{} already holds sweep output; pass resume=True to continue it, or choose another out",
+            out.display()
+        )));
+    }
     let opts = sweep::Options {
         out: out.clone(),
         resume,

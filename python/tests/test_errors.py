@@ -192,8 +192,10 @@ def test_bad_sweep_files_raise_sweep_error(name, expected, cli, tmp_path, in_roo
 def test_sweep_into_a_finished_folder_without_resume_is_refused(tmp_path):
     small = ROOT / "tests/fixtures/sweeps/small.toml"
     dibsim.sweep(small, out=tmp_path)
-    with pytest.raises(dibsim.SweepError, match="already holds sweep output"):
+    with pytest.raises(dibsim.SweepError, match="already holds sweep output") as err:
         dibsim.sweep(small, out=tmp_path, resume=False)
+    # Python's word for it, not the CLI's flag.
+    assert "resume=True" in str(err.value) and "--resume" not in str(err.value)
 
 
 def test_sweep_needs_a_valid_format(tmp_path):

@@ -577,6 +577,31 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
             dir.display()
         );
     }
+    // points.csv is written before the per-run tables, and the journals are
+    // removed last: a sweep killed in between has points.csv but is not
+    // finished.
+    use dibsim_experiments::sweep::exec::{Detail, ORDERS_JOURNAL, RUNS_JOURNAL, SERIES_JOURNAL};
+    let mut expected = vec![m.runs_file()];
+    expected.extend(
+        Detail::ALL
+            .into_iter()
+            .filter(|&d| m.detail_schema(d).is_some())
+            .map(|d| m.detail_file(d)),
+    );
+    let missing = expected.iter().find(|f| !dir.join(f).is_file());
+    let journal = [RUNS_JOURNAL, SERIES_JOURNAL, ORDERS_JOURNAL]
+        .into_iter()
+        .find(|f| dir.join(f).exists());
+    if let Some(why) = missing
+        .map(|f| format!("no {f}"))
+        .or(journal.map(|f| format!("{f} is still there")))
+    {
+        bail!(
+            "{} is a partial sweep ({why}: it stopped while writing its files): finish it with `dibsim sweep FILE --out {} --resume` first",
+            dir.display(),
+            dir.display()
+        );
+    }
     let mut rdr = csv::Reader::from_path(&points)
         .with_context(|| format!("cannot read {}", points.display()))?;
     let header: Vec<String> = rdr.headers()?.iter().map(str::to_string).collect();

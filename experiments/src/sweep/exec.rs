@@ -730,10 +730,9 @@ pub fn execute(
             || old.orders_schema.is_some() != mf.orders_schema.is_some()
         {
             bail!(
-                "{} holds another sweep (or shard, or format): it was `{}` shard {}/{} as {:?}; this is `{}` shard {}/{} as {:?}. Use another --out",
+                "{} holds another sweep (or another shard or format of it): {}. A resume only continues the same sweep: put back what changed, or use another --out",
                 dir.display(),
-                old.name, old.shard.index, old.shard.count, old.format,
-                mf.name, mf.shard.index, mf.shard.count, mf.format
+                differences(&old, &mf, true).join("; ")
             );
         }
         if !runs_journal.exists() {
@@ -1240,6 +1239,77 @@ fn shards_of(mf: &Manifest, a: u64, b: u64) -> String {
     names.join(", ")
 }
 
+/// What differs between the manifest a folder holds (`old`) and another
+/// (`new`), field by field, for an error to name; `shard` whether the shard
+/// counts (a resume, not a merge). The fingerprint covers the whole sweep
+/// file and scenarios, so when no listed field differs, it says that.
+fn differences(old: &Manifest, new: &Manifest, shard: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = |what: &str, a: String, b: String| {
+        if a != b {
+            out.push(format!("{what} {a} there, {b} here"));
+        }
+    };
+    field("name", format!("`{}`", old.name), format!("`{}`", new.name));
+    field(
+        "dibsim",
+        old.dibsim_version.clone(),
+        new.dibsim_version.clone(),
+    );
+    field("base scenario", old.base.clone(), new.base.clone());
+    let paths = |m: &Manifest| {
+        let p: Vec<&str> = m.axes.iter().map(|a| a.path.as_str()).collect();
+        format!("[{}]", p.join(", "))
+    };
+    field("axes", paths(old), paths(new));
+    field("points", old.points.to_string(), new.points.to_string());
+    field(
+        "replicates",
+        old.replicates.to_string(),
+        new.replicates.to_string(),
+    );
+    field("seed", old.seed.to_string(), new.seed.to_string());
+    field(
+        "common_random_numbers",
+        old.common_random_numbers.to_string(),
+        new.common_random_numbers.to_string(),
+    );
+    let metrics = |m: &Manifest| m.metrics.len().to_string() + " metric columns";
+    field("output", metrics(old), metrics(new));
+    let hashes = |m: &Manifest| {
+        let h: Vec<&str> = m.plugins.iter().map(|p| p.sha256.as_str()).collect();
+        format!("[{}]", h.join(", "))
+    };
+    field("plugin hashes", hashes(old), hashes(new));
+    if shard {
+        let sh = |m: &Manifest| format!("{}/{}", m.shard.index, m.shard.count);
+        field("shard", sh(old), sh(new));
+    }
+    field(
+        "format",
+        format!("{:?}", old.format),
+        format!("{:?}", new.format),
+    );
+    let kept = |s: bool| if s { "kept" } else { "not kept" }.to_string();
+    field(
+        "time series",
+        kept(old.timeseries_schema.is_some()),
+        kept(new.timeseries_schema.is_some()),
+    );
+    field(
+        "order ledger",
+        kept(old.orders_schema.is_some()),
+        kept(new.orders_schema.is_some()),
+    );
+    if out.is_empty() {
+        out.push(format!(
+            "the sweep file or a scenario it reads changed in a field not listed here (a description, a parameter, a path; fingerprint {} there, {} here)",
+            old.fingerprint, new.fingerprint
+        ));
+    }
+    out
+}
+
 /// Combines shard folders into one, identical to the unsharded sweep.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     if dirs.is_empty() {
@@ -1253,11 +1323,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     for (d, m) in &manifests[1..] {
         if m.fingerprint != first.fingerprint || m.format != first.format {
             bail!(
-                "{} is from another sweep than {} (sweep `{}` vs `{}`, or another format or dibsim version); merge only shards of one sweep",
+                "{} is from another sweep than {}: {}; merge only shards of one sweep",
                 d.display(),
                 first_dir.display(),
-                m.name,
-                first.name
+                differences(&first, m, false).join("; ")
             );
         }
     }
