@@ -131,6 +131,15 @@ pub fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), Scenar
             return Ok(());
         }
         let next_seg = segments[depth + 1];
+        if !table.contains_key(*seg)
+            && (next_seg == "*" || next_seg.bytes().all(|b| b.is_ascii_digit()))
+        {
+            // An element of an array the scenario does not have: creating a
+            // table here would only fail later as "expected a sequence".
+            return Err(unknown(format!(
+                "the scenario has no `{seg}`, so no element `{next_seg}` of it"
+            )));
+        }
         let entry = table
             .entry(seg.to_string())
             .or_insert_with(|| Value::Table(Table::new()));
@@ -305,6 +314,11 @@ mod tests {
         );
         assert_eq!(t["exporters"][0]["deny_base"].as_float(), Some(0.4));
         assert_eq!(t["policy"]["export_reserve"].as_float(), Some(0.2));
+        let err = set_path(&mut t, "plugins.0.params.weight", parse_value("3")).unwrap_err();
+        assert!(
+            err.to_string().contains("no `plugins`, so no element `0`"),
+            "{err}"
+        );
         let err = set_path(&mut t, "exporters.Spain.deny_base", parse_value("1")).unwrap_err();
         assert!(
             err.to_string().contains("no element named `Spain`"),
