@@ -196,6 +196,34 @@ pub fn checks(s: &Scenario, m: &Measured, t: &Targets) -> Vec<Check> {
     out
 }
 
+/// `original` with the values of `fitted` (both TOML), its comments and
+/// layout kept: calibration.toml's comments say where each value comes
+/// from, and a rewrite from the struct alone dropped them.
+pub fn rewrite_keeping_comments(original: &str, fitted: &str) -> Result<String> {
+    let mut doc: toml_edit::DocumentMut = original.parse()?;
+    let new: toml_edit::DocumentMut = fitted.parse()?;
+    fn update(old: &mut toml_edit::Table, new: &toml_edit::Table) {
+        for (key, item) in new.iter() {
+            match (old.get_mut(key), item) {
+                (Some(toml_edit::Item::Table(o)), toml_edit::Item::Table(n)) => update(o, n),
+                (Some(toml_edit::Item::Value(o)), toml_edit::Item::Value(n)) => {
+                    // The new value, in the old one's place (its spacing and
+                    // trailing comment).
+                    let decor = o.decor().clone();
+                    *o = n.clone();
+                    *o.decor_mut() = decor;
+                }
+                (Some(slot), _) => *slot = item.clone(),
+                (None, _) => {
+                    old.insert(key, item.clone());
+                }
+            }
+        }
+    }
+    update(doc.as_table_mut(), new.as_table());
+    Ok(doc.to_string())
+}
+
 /// The calibrated parameters, as stored in scenarios/tools/calibration.toml.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -254,11 +282,15 @@ pub fn calibrate(
 ) -> Result<CalibrateOutcome> {
     let t = targets()?;
     let mut s = loader::load(&spec.scenario, &[])?.scenario;
+    let mut original = String::new();
     let mut cal = match &spec.write {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
+            original = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read {}", p.display()))?;
-            Some(toml::from_str::<Calibration>(&text).with_context(|| format!("{}", p.display()))?)
+            Some(
+                toml::from_str::<Calibration>(&original)
+                    .with_context(|| format!("{}", p.display()))?,
+            )
         }
         None => None,
     };
@@ -270,7 +302,9 @@ pub fn calibrate(
     }
     let (measured, checks) = evaluate(&s, spec.replicates, spec.seed, &t)?;
     if let (Some(p), Some(cal)) = (&spec.write, cal) {
-        output::write_atomic(p, toml::to_string(&cal)?.as_bytes())?;
+        let text = rewrite_keeping_comments(&original, &toml::to_string(&cal)?)
+            .with_context(|| format!("cannot update {}", p.display()))?;
+        output::write_atomic(p, text.as_bytes())?;
     }
     Ok(CalibrateOutcome {
         scenario: s,
@@ -381,5 +415,26 @@ fn scale_focal_exports(s: &mut Scenario, f: f64) {
             };
             l.capacity = dom + f * (l.capacity - dom).max(0.0);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_rewrite_keeps_the_comments_and_changes_the_values() {
+        let original = "# Where these come from.\n\n# u0: the outside option.\noutside_utility = -4.0  # fitted\n\n# Qualities.\n[quality]\nFrance = 0.8\n\"United States\" = 0.99\n";
+        let fitted = "outside_utility = -3.5\n\n[quality]\nFrance = 0.75\n\"United States\" = 0.99\nSpain = 0.6\n";
+        let out = super::rewrite_keeping_comments(original, fitted).unwrap();
+        for kept in [
+            "# Where these come from.",
+            "# u0: the outside option.",
+            "# fitted",
+            "# Qualities.",
+        ] {
+            assert!(out.contains(kept), "lost {kept:?}:\n{out}");
+        }
+        let back: toml::Table = toml::from_str(&out).unwrap();
+        let want: toml::Table = toml::from_str(fitted).unwrap();
+        assert_eq!(back, want, "{out}");
     }
 }
