@@ -157,11 +157,11 @@ pub enum Command {
             long,
             conflicts_with = "above",
             required_unless_present = "above",
-            allow_negative_numbers = true
+            allow_hyphen_values = true
         )]
         below: Option<f64>,
         /// The cases are the points above this value.
-        #[arg(long, allow_negative_numbers = true)]
+        #[arg(long, allow_hyphen_values = true)]
         above: Option<f64>,
         /// Use each design row's difference between the second lever
         /// combination and the first (e.g. a policy against the status quo).

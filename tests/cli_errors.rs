@@ -584,6 +584,17 @@ fn an_out_that_is_a_file_is_refused_before_running() {
         assert!(dibsim(&args).stdout.is_empty(), "{args:?}");
     }
     assert_eq!(std::fs::read_to_string(file).unwrap(), "not a folder");
+    // Below a file, too; and a scenario refused for another reason leaves
+    // no empty folder behind.
+    let below = format!("{file}/sub");
+    check(
+        &["run", TINY, "--out", &below],
+        &["cannot create --out", "is a file"],
+    );
+    let fresh = dir.path().join("fresh");
+    let bad = fixture("mix_sum.toml");
+    check(&["run", &bad, "--out", fresh.to_str().unwrap()], &["mix"]);
+    assert!(!fresh.exists());
 }
 
 /// Found by a user: a compare of scenarios on two calendars used the

@@ -283,6 +283,20 @@ fn empty_partial_and_foreign_folders_are_refused_and_nothing_is_written() {
     std::fs::rename(series.join("timeseries.parquet.tmp"), &kept).unwrap();
     std::fs::write(series.join("runs.partial.csv"), "").unwrap();
     check(&series, "runs.partial.csv is still there");
+    // The runs journal goes once every file is written: a series journal
+    // left after it is a cleanup cut short, which a resume clears.
+    std::fs::remove_file(series.join("runs.partial.csv")).unwrap();
+    std::fs::write(series.join("timeseries.partial.csv"), "").unwrap();
+    ok(&["report", series.to_str().unwrap()]);
+    ok(&[
+        "sweep",
+        "tests/fixtures/sweeps/series.toml",
+        "--out",
+        series.to_str().unwrap(),
+        "--resume",
+        "-q",
+    ]);
+    assert!(!series.join("timeseries.partial.csv").exists());
     // --report needs --out.
     let o = run(&[
         "compare",

@@ -99,11 +99,11 @@ fn a_saltelli_sweep_is_laid_out_as_salib_and_analysed_deterministically() {
     assert!(cancel.0.abs() < 0.01, "cancel_prob {cancel:?}");
     // Discovery on the same folder, and the report of it all.
     // A threshold no point passes says so, with the metric's range.
-    let none = run(&["discover", s(&one), "--metric", "share", "--below", "-1"]);
+    let none = run(&["discover", s(&one), "--metric", "share", "--below", "-.5"]);
     let err = String::from_utf8_lossy(&none.stderr);
     assert!(!none.status.success());
     assert!(
-        err.contains("below -1")
+        err.contains("below -0.5")
             && err.contains("nothing to discover")
             && err.contains("the metric ranges"),
         "{err}"
@@ -302,7 +302,7 @@ fn analyze_and_discover_write_the_same_bytes_on_any_thread_count() {
         "share",
         "--delta",
         "--below",
-        "-10",
+        "-1e1",
     ]);
     let err = String::from_utf8_lossy(&none.stderr);
     assert!(

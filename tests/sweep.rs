@@ -680,6 +680,17 @@ fn bad_sweep_files_are_refused_with_the_problem_named() {
             "bad_axis_window",
             &["axis `months` = 6", "window [2020, 2021] is outside"],
         ),
+        (
+            "bad_calendar_combo",
+            &[
+                "axis `start_year` = 2015 with `months` = 121",
+                "window [2026, 2030] is outside",
+            ],
+        ),
+        (
+            "bad_variant_window",
+            &["variant", "short.toml", "window [2026, 2030] is outside"],
+        ),
         ("bad_sobol_samples", &["at most 65536 samples"]),
         ("bad_linebreak", &["`description`", "line break"]),
         (
@@ -769,8 +780,11 @@ fn resume_refuses_a_folder_of_another_sweep() {
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
+    // Only that: no listed field differs.
     assert!(
-        err.contains("changed in a field not listed here") && err.contains("description"),
+        err.contains(
+            "of it): the sweep file or a scenario it reads changed in a field not listed here"
+        ),
         "{err}"
     );
     let o = run(&[

@@ -28,16 +28,39 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Creates `dir` and checks that a file can be written in it: called before
-/// a run or compare whose results go there, so that a wrong `--out` fails
-/// at once rather than after the computation.
+/// Checks, before a run or compare whose results go to `dir`, that they
+/// can: `dir` is a folder or can be made one, and a file can be written in
+/// it (or in the nearest folder above it that exists). Nothing is created,
+/// so a run refused later for another reason leaves no empty folder.
 pub fn writable_dir(dir: &Path) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
         anyhow::bail!("--out {} is a file, not a folder", dir.display());
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let probe = dir.join(".dibsim-write-check.tmp");
-    std::fs::File::create(&probe).with_context(|| format!("cannot write in {}", dir.display()))?;
+    let mut at = dir;
+    while !at.exists() {
+        match at.parent() {
+            Some(p) if !p.as_os_str().is_empty() => at = p,
+            _ => {
+                at = Path::new(".");
+                break;
+            }
+        }
+    }
+    if !at.is_dir() {
+        anyhow::bail!(
+            "cannot create --out {}: {} is a file",
+            dir.display(),
+            at.display()
+        );
+    }
+    let probe = at.join(".dibsim-write-check.tmp");
+    std::fs::File::create(&probe).with_context(|| {
+        format!(
+            "cannot write in {} (for --out {})",
+            at.display(),
+            dir.display()
+        )
+    })?;
     std::fs::remove_file(&probe).ok();
     Ok(())
 }

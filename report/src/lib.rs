@@ -577,10 +577,11 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
             dir.display()
         );
     }
-    // points.csv is written before the per-run tables, and the journals are
-    // removed last: a sweep killed in between has points.csv but is not
-    // finished.
-    use dibsim_experiments::sweep::exec::{Detail, ORDERS_JOURNAL, RUNS_JOURNAL, SERIES_JOURNAL};
+    // points.csv is written before the per-run tables, and the runs journal
+    // is removed after them all: a sweep killed in between has points.csv
+    // but is not finished. (Another journal left after the runs journal is
+    // a cleanup cut short, of a finished sweep.)
+    use dibsim_experiments::sweep::exec::{Detail, RUNS_JOURNAL};
     let mut expected = vec![m.runs_file()];
     expected.extend(
         Detail::ALL
@@ -589,9 +590,7 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
             .map(|d| m.detail_file(d)),
     );
     let missing = expected.iter().find(|f| !dir.join(f).is_file());
-    let journal = [RUNS_JOURNAL, SERIES_JOURNAL, ORDERS_JOURNAL]
-        .into_iter()
-        .find(|f| dir.join(f).exists());
+    let journal = Some(RUNS_JOURNAL).filter(|f| dir.join(f).exists());
     if let Some(why) = missing
         .map(|f| format!("no {f}"))
         .or(journal.map(|f| format!("{f} is still there")))

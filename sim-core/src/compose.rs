@@ -35,9 +35,12 @@ pub fn parse_file(file: &str, text: &str) -> Result<Table, ScenarioError> {
             message: message.trim_end().to_string(),
         });
     }
-    // Elements of a named array merge by name, so a second element of one
-    // name in one file would silently overwrite the first's fields.
-    for (section, value) in &table {
+    // Elements of a named array merge by name onto the file a file
+    // extends, so there a second element of one name would silently
+    // overwrite the first's fields. (A file that extends nothing keeps
+    // both, and validation names the duplicate.)
+    let extends = table.contains_key("extends");
+    for (section, value) in table.iter().filter(|_| extends) {
         let Value::Array(items) = value else { continue };
         let mut seen = std::collections::BTreeSet::new();
         for key in items
@@ -356,6 +359,18 @@ mod tests {
             msg.contains("x.toml") && msg.contains("line 2") && msg.contains("bogus"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn a_name_twice_is_an_overwrite_only_where_the_file_extends_another() {
+        let twice = "[[categories]]\nname = \"jets\"\n[[categories]]\nname = \"jets\"\n";
+        // Alone, both elements stay, for validation to name.
+        let table = parse_file("a.toml", twice).expect("parses");
+        assert_eq!(table["categories"].as_array().map(Vec::len), Some(2));
+        let err = parse_file("b.toml", &format!("extends = \"x.toml\"\n{twice}"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`jets` is defined twice"), "{err}");
     }
 
     #[test]

@@ -142,9 +142,15 @@ fn threat_stays_bounded(s: &Scenario) -> Result {
         }
         let (field, cause) = if rate * log_high.exp() > MAX_REQUIREMENTS_PER_MONTH {
             (
-                "model.threat_sd",
+                // A random walk's spread grows with the run: there the
+                // persistence is the cause, not the shock.
+                if r < 1.0 {
+                    "model.threat_sd"
+                } else {
+                    "model.threat_persistence"
+                },
                 format!(
-                    "{} with `model.threat_persistence` {} lets ln theta reach {} ({THREAT_SDS} sd over {} months)",
+                    "`model.threat_sd` {} with `model.threat_persistence` {} lets ln theta reach {} ({THREAT_SDS} sd over {} months)",
                     given(sd),
                     given(r),
                     short(log_high),
@@ -710,8 +716,13 @@ mod tests {
             assert!(validate(&s).is_ok(), "r {r}: sd {} refused", 0.99 * sd);
             s.model.threat_sd = 1.01 * sd;
             let err = validate(&s).expect_err("past the limit").to_string();
+            let blamed = if r < 1.0 {
+                "field `model.threat_sd`"
+            } else {
+                "field `model.threat_persistence`"
+            };
             assert!(
-                err.contains("model.threat_sd") && err.contains("allies.Gondor"),
+                err.contains(blamed) && err.contains("allies.Gondor"),
                 "{err}"
             );
         }

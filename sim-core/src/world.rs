@@ -2150,8 +2150,9 @@ fn prune_front(queue: &mut VecDeque<Queued>, m: usize) {
 
 /// A uniform draw in the open interval (0, 1): safe for ln(-ln u).
 ///
-/// The midpoint of one of 2^53 cells. For the top word, 2^53 - 1/2 rounds
-/// to 2^53 (ties to even) and the product to 1.0, once in 2^53 draws; the
+/// The midpoint of one of 2^53 cells. For the top cell (a word whose top
+/// 53 bits are all set), 2^53 - 1/2 rounds to 2^53 (ties to even) and the
+/// product to 1.0, once in 2^53 draws; the
 /// `min` takes that case to the largest double below 1 (a Gumbel draw of
 /// about 36.7, not +inf) and leaves every other draw's bits as they were.
 #[inline]

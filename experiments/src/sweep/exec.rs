@@ -737,6 +737,16 @@ pub fn execute(
         }
         if !runs_journal.exists() {
             if dir.join(mf.runs_file()).is_file() && dir.join("points.csv").is_file() {
+                // Finished: finalize removes the runs journal after writing
+                // every file, then the others; a kill in between leaves
+                // them to clear here.
+                for f in [SERIES_JOURNAL, ORDERS_JOURNAL] {
+                    let p = dir.join(f);
+                    if p.exists() {
+                        std::fs::remove_file(&p)
+                            .with_context(|| format!("cannot remove {}", p.display()))?;
+                    }
+                }
                 return Ok(Outcome {
                     ran: 0,
                     failed: 0,
@@ -1274,7 +1284,10 @@ fn differences(old: &Manifest, new: &Manifest, shard: bool) -> Vec<String> {
         old.common_random_numbers.to_string(),
         new.common_random_numbers.to_string(),
     );
-    let metrics = |m: &Manifest| m.metrics.len().to_string() + " metric columns";
+    let metrics = |m: &Manifest| match m.metrics.len() {
+        1 => "1 metric column".to_string(),
+        n => format!("{n} metric columns"),
+    };
     field("output", metrics(old), metrics(new));
     let hashes = |m: &Manifest| {
         let h: Vec<&str> = m.plugins.iter().map(|p| p.sha256.as_str()).collect();
@@ -1285,11 +1298,7 @@ fn differences(old: &Manifest, new: &Manifest, shard: bool) -> Vec<String> {
         let sh = |m: &Manifest| format!("{}/{}", m.shard.index, m.shard.count);
         field("shard", sh(old), sh(new));
     }
-    field(
-        "format",
-        format!("{:?}", old.format),
-        format!("{:?}", new.format),
-    );
+    field("format", old.format.ext().into(), new.format.ext().into());
     let kept = |s: bool| if s { "kept" } else { "not kept" }.to_string();
     field(
         "time series",

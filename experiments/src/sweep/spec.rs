@@ -564,6 +564,13 @@ impl Sweep {
         // The base's windows first, so that a window wrong for every point
         // is not reported against the first axis.
         windows_fit(&file.output.windows, &base_scenario, "the base scenario's").map_err(err)?;
+        for (c, v) in &variants {
+            windows_fit(&file.output.windows, v, &format!("{}'s", c.label))
+                .map_err(|m| err(format!("variant {}: {m}", c.label)))?;
+        }
+        // Axes on the calendar, with the values each takes: every
+        // combination must report every window, or its columns are zeros.
+        let mut calendar_axes: Vec<(String, Vec<i64>)> = Vec::new();
         let mut axes = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         let mut values_per_axis: Vec<Vec<Value>> = Vec::new();
@@ -582,13 +589,15 @@ impl Sweep {
                 (None, None) => Vec::new(),
             };
             for v in &probes {
-                let probe = base
-                    .with(&[(name.clone(), v.clone())])
+                base.with(&[(name.clone(), v.clone())])
                     .map_err(|e| err(format!("axis `{name}` = {v}: {e}")))?;
-                // An axis on `months` or `start_year` can move the reported
-                // years off a window: its columns would be zeros.
-                windows_fit(&file.output.windows, &probe, "this value's")
-                    .map_err(|m| err(format!("axis `{name}` = {v}: {m}")))?;
+            }
+            if name == "start_year" || name == "months" {
+                let years: Vec<i64> = probes
+                    .iter()
+                    .filter_map(|v| v.as_integer().or(v.as_float().map(|f| f as i64)))
+                    .collect();
+                calendar_axes.push((name.clone(), years));
             }
             if let Some(bad) = vals
                 .iter()
@@ -601,6 +610,12 @@ impl Sweep {
             }
             values_per_axis.push(vals.unwrap_or_default());
         }
+        calendar_fits(
+            &file.output.windows,
+            &calendar_axes,
+            std::iter::once(&base_scenario).chain(variants.iter().map(|(_, v)| v)),
+        )
+        .map_err(err)?;
         let combinations = values_per_axis
             .iter()
             .map(|v| v.len().max(1) as u128)
@@ -1157,6 +1172,52 @@ fn windows_fit(windows: &[[i32; 2]], s: &Scenario, whose: &str) -> Result<(), St
                 "[output] window [{a}, {b}] is outside {whose} reported years {}-{last}",
                 s.start_year
             ));
+        }
+    }
+    Ok(())
+}
+
+/// [`windows_fit`] for every combination of the calendar axes' values
+/// (`start_year` and `months`, at most two axes) on each scenario a point
+/// may run on.
+fn calendar_fits<'a>(
+    windows: &[[i32; 2]],
+    calendar_axes: &[(String, Vec<i64>)],
+    scenarios: impl Iterator<Item = &'a Scenario>,
+) -> Result<(), String> {
+    if calendar_axes.is_empty() {
+        return Ok(());
+    }
+    let mut combos: Vec<Vec<i64>> = vec![Vec::new()];
+    for (_, values) in calendar_axes {
+        combos = combos
+            .iter()
+            .flat_map(|c| {
+                values.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push(*v);
+                    c
+                })
+            })
+            .collect();
+    }
+    for base in scenarios {
+        for combo in &combos {
+            let mut s = base.clone();
+            for ((name, _), v) in calendar_axes.iter().zip(combo) {
+                match name.as_str() {
+                    "start_year" => s.start_year = *v as i32,
+                    _ => s.months = *v as u32,
+                }
+            }
+            let at: Vec<String> = calendar_axes
+                .iter()
+                .zip(combo)
+                .map(|((name, _), v)| format!("`{name}` = {v}"))
+                .collect();
+            let whose = format!("{}'s", base.name);
+            windows_fit(windows, &s, &whose)
+                .map_err(|m| format!("axis {}: {m}", at.join(" with ")))?;
         }
     }
     Ok(())
