@@ -118,11 +118,16 @@ pub enum Command {
         plugins: Vec<String>,
         /// Time a synthetic world K times the scenario (see `dibsim synth`),
         /// on 1 and 2 threads.
-        #[arg(long, value_name = "K")]
+        #[arg(long, value_name = "K", conflicts_with = "plugins")]
         scale: Option<u32>,
         /// M times the suppliers (M times the choices), in a world of
         /// --scale K (1 unless given).
-        #[arg(long, value_name = "M", default_value_t = 1)]
+        #[arg(
+            long,
+            value_name = "M",
+            default_value_t = 1,
+            conflicts_with = "plugins"
+        )]
         suppliers: u32,
         /// Skip the default compare's timing.
         #[arg(long)]
