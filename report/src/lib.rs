@@ -577,24 +577,9 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
             dir.display()
         );
     }
-    // points.csv is written before the per-run tables, and the runs journal
-    // is removed after them all: a sweep killed in between has points.csv
-    // but is not finished. (Another journal left after the runs journal is
-    // a cleanup cut short, of a finished sweep.)
-    use dibsim_experiments::sweep::exec::{Detail, RUNS_JOURNAL};
-    let mut expected = vec![m.runs_file()];
-    expected.extend(
-        Detail::ALL
-            .into_iter()
-            .filter(|&d| m.detail_schema(d).is_some())
-            .map(|d| m.detail_file(d)),
-    );
-    let missing = expected.iter().find(|f| !dir.join(f).is_file());
-    let journal = Some(RUNS_JOURNAL).filter(|f| dir.join(f).exists());
-    if let Some(why) = missing
-        .map(|f| format!("no {f}"))
-        .or(journal.map(|f| format!("{f} is still there")))
-    {
+    // points.csv is written before the per-run tables: a sweep killed in
+    // between has it but is not finished.
+    if let Some(why) = m.unfinished(dir) {
         bail!(
             "{} is a partial sweep ({why}: it stopped while writing its files): finish it with `dibsim sweep FILE --out {} --resume` first",
             dir.display(),

@@ -35,12 +35,18 @@ pub fn parse_file(file: &str, text: &str) -> Result<Table, ScenarioError> {
             message: message.trim_end().to_string(),
         });
     }
-    // Elements of a named array merge by name onto the file a file
-    // extends, so there a second element of one name would silently
-    // overwrite the first's fields. (A file that extends nothing keeps
-    // both, and validation names the duplicate.)
-    let extends = table.contains_key("extends");
-    for (section, value) in table.iter().filter(|_| extends) {
+    if table.contains_key("extends") {
+        no_name_twice(file, &table)?;
+    }
+    Ok(table)
+}
+
+/// Elements of a named array merge by name onto the file a file extends,
+/// so there a second element of one name would silently overwrite the
+/// first's fields. (A file that extends nothing keeps both, and validation
+/// names the duplicate.)
+fn no_name_twice(file: &str, table: &Table) -> Result<(), ScenarioError> {
+    for (section, value) in table {
         let Value::Array(items) = value else { continue };
         let mut seen = std::collections::BTreeSet::new();
         for key in items
@@ -58,7 +64,7 @@ pub fn parse_file(file: &str, text: &str) -> Result<Table, ScenarioError> {
             }
         }
     }
-    Ok(table)
+    Ok(())
 }
 
 fn element_key(t: &Table) -> Option<&str> {

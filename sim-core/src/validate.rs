@@ -93,6 +93,20 @@ fn given(x: f64) -> String {
     }
 }
 
+/// An ally's mean programme size, mbar_i: its mix's weights times the
+/// categories' `program_size_mean`.
+fn mean_programme_size(s: &Scenario, a: &crate::scenario::Ally) -> f64 {
+    a.mix
+        .iter()
+        .filter_map(|(c, w)| {
+            s.categories
+                .iter()
+                .find(|k| &k.name == c)
+                .map(|k| w * k.program_size_mean)
+        })
+        .sum()
+}
+
 /// How far up the log threat the requirement limit is checked: its mean
 /// plus this many of its standard deviations, a level an ally passes about
 /// once in 10^9 months.
@@ -114,16 +128,7 @@ fn threat_stays_bounded(s: &Scenario) -> Result {
     };
     let log_high = THREAT_SDS * sd * variance_sum.sqrt();
     for a in &s.allies {
-        let mean_size: f64 = a
-            .mix
-            .iter()
-            .filter_map(|(c, w)| {
-                s.categories
-                    .iter()
-                    .find(|k| &k.name == c)
-                    .map(|k| w * k.program_size_mean)
-            })
-            .sum();
+        let mean_size = mean_programme_size(s, a);
         if mean_size <= 0.0 || a.import_budget <= 0.0 {
             continue;
         }
@@ -185,36 +190,17 @@ fn threat_stays_bounded(s: &Scenario) -> Result {
 fn nearest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> String {
     names
         .filter(|n| *n != name)
-        .map(|n| (edits(&name.to_lowercase(), &n.to_lowercase()), n))
+        // Edits, a swap of neighbours counting as one.
+        .map(|n| {
+            (
+                strsim::osa_distance(&name.to_lowercase(), &n.to_lowercase()),
+                n,
+            )
+        })
         .filter(|(d, _)| *d <= 2)
         .min()
         .map(|(_, n)| format!(": is it a misspelling of `{n}`?"))
         .unwrap_or_default()
-}
-
-/// Levenshtein distance, with a transposition of neighbours as one edit.
-fn edits(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
 }
 
 /// Largest number of exporters: exclusions are a 64-bit set.
@@ -435,16 +421,7 @@ pub fn validate(s: &Scenario) -> Result {
             ));
         }
         // Requirements a month at threat 1: budget / (12 x mean programme size).
-        let mean_size: f64 = a
-            .mix
-            .iter()
-            .filter_map(|(c, w)| {
-                s.categories
-                    .iter()
-                    .find(|k| &k.name == c)
-                    .map(|k| w * k.program_size_mean)
-            })
-            .sum();
+        let mean_size = mean_programme_size(s, a);
         if mean_size > 0.0 {
             let rate = a.import_budget / (12.0 * mean_size);
             if rate > MAX_REQUIREMENTS_PER_MONTH {
@@ -731,9 +708,9 @@ mod tests {
     #[test]
     fn near_names_are_suggested_and_far_ones_not() {
         let names = ["France", "Germany", "United States"];
-        assert_eq!(edits("Frnace", "France"), 1);
-        assert_eq!(edits("kitten", "sitting"), 3);
-        assert_eq!(edits("", "abc"), 3);
+        assert_eq!(strsim::osa_distance("Frnace", "France"), 1);
+        assert_eq!(strsim::osa_distance("kitten", "sitting"), 3);
+        assert_eq!(strsim::osa_distance("", "abc"), 3);
         assert!(nearest("Frnace", names.into_iter()).contains("`France`"));
         assert!(nearest("united states", names.into_iter()).contains("`United States`"));
         assert!(nearest("Germny", names.into_iter()).contains("`Germany`"));

@@ -2152,9 +2152,9 @@ fn prune_front(queue: &mut VecDeque<Queued>, m: usize) {
 ///
 /// The midpoint of one of 2^53 cells. For the top cell (a word whose top
 /// 53 bits are all set), 2^53 - 1/2 rounds to 2^53 (ties to even) and the
-/// product to 1.0, once in 2^53 draws; the
-/// `min` takes that case to the largest double below 1 (a Gumbel draw of
-/// about 36.7, not +inf) and leaves every other draw's bits as they were.
+/// product to 1.0, once in 2^53 draws; the `min` takes that case to the
+/// largest double below 1 (a Gumbel draw of about 36.7, not +inf) and
+/// leaves every other draw's bits as they were.
 #[inline]
 pub fn open_unit<R: RngCore>(rng: &mut R) -> f64 {
     let u = ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);

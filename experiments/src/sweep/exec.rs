@@ -136,6 +136,26 @@ impl Manifest {
     pub fn detail_file(&self, d: Detail) -> String {
         format!("{}.{}", d.stem(), self.format.ext())
     }
+    /// Why `dir`, the folder of this manifest, is not a finished sweep, if
+    /// it is not. [`finalize`] writes the runs file, points.csv and the
+    /// per-run tables, and only then removes the runs journal (the other
+    /// journals after it: one left behind is a cleanup cut short).
+    pub fn unfinished(&self, dir: &Path) -> Option<String> {
+        let mut expected = vec![self.runs_file(), "points.csv".to_string()];
+        expected.extend(
+            Detail::ALL
+                .into_iter()
+                .filter(|&d| self.detail_schema(d).is_some())
+                .map(|d| self.detail_file(d)),
+        );
+        if let Some(f) = expected.iter().find(|f| !dir.join(f).is_file()) {
+            return Some(format!("no {f}"));
+        }
+        dir.join(RUNS_JOURNAL)
+            .exists()
+            .then(|| format!("{RUNS_JOURNAL} is still there"))
+    }
+
     /// The columns of a detail this sweep keeps (`None`: not kept).
     pub fn detail_schema(&self, d: Detail) -> Option<&Schema> {
         match d {

@@ -563,14 +563,15 @@ impl Sweep {
         }
         // The base's windows first, so that a window wrong for every point
         // is not reported against the first axis.
-        windows_fit(&file.output.windows, &base_scenario, "the base scenario's").map_err(err)?;
+        let windows = &file.output.windows;
+        windows_fit(windows, &base_scenario, "the base scenario's").map_err(err)?;
         for (c, v) in &variants {
-            windows_fit(&file.output.windows, v, &format!("{}'s", c.label))
+            windows_fit(windows, v, &format!("{}'s", c.label))
                 .map_err(|m| err(format!("variant {}: {m}", c.label)))?;
         }
         // Axes on the calendar, with the values each takes: every
         // combination must report every window, or its columns are zeros.
-        let mut calendar_axes: Vec<(String, Vec<i64>)> = Vec::new();
+        let mut calendar_axes: Vec<(String, Vec<Value>)> = Vec::new();
         let mut axes = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         let mut values_per_axis: Vec<Vec<Value>> = Vec::new();
@@ -593,11 +594,7 @@ impl Sweep {
                     .map_err(|e| err(format!("axis `{name}` = {v}: {e}")))?;
             }
             if name == "start_year" || name == "months" {
-                let years: Vec<i64> = probes
-                    .iter()
-                    .filter_map(|v| v.as_integer().or(v.as_float().map(|f| f as i64)))
-                    .collect();
-                calendar_axes.push((name.clone(), years));
+                calendar_axes.push((name.clone(), probes.clone()));
             }
             if let Some(bad) = vals
                 .iter()
@@ -611,7 +608,7 @@ impl Sweep {
             values_per_axis.push(vals.unwrap_or_default());
         }
         calendar_fits(
-            &file.output.windows,
+            windows,
             &calendar_axes,
             std::iter::once(&base_scenario).chain(variants.iter().map(|(_, v)| v)),
         )
@@ -1162,61 +1159,64 @@ pub fn slug(s: &str) -> String {
 /// Whether every `[output]` window lies within the reported years of `s`
 /// (`whose` names it in the message).
 fn windows_fit(windows: &[[i32; 2]], s: &Scenario, whose: &str) -> Result<(), String> {
-    let last = s.start_year + (s.months as i32 - 1) / 12;
+    years_fit(windows, s.start_year, s.months, whose)
+}
+
+/// [`windows_fit`] for a run that starts in `start_year` and reports
+/// `months` months.
+fn years_fit(
+    windows: &[[i32; 2]],
+    start_year: i32,
+    months: u32,
+    whose: &str,
+) -> Result<(), String> {
+    let last = start_year + (months as i32 - 1) / 12;
     for [a, b] in windows {
         if a > b {
             return Err(format!("[output] window [{a}, {b}] is reversed"));
         }
-        if *a < s.start_year || *b > last {
+        if *a < start_year || *b > last {
             return Err(format!(
-                "[output] window [{a}, {b}] is outside {whose} reported years {}-{last}",
-                s.start_year
+                "[output] window [{a}, {b}] is outside {whose} reported years {start_year}-{last}"
             ));
         }
     }
     Ok(())
 }
 
-/// [`windows_fit`] for every combination of the calendar axes' values
-/// (`start_year` and `months`, at most two axes) on each scenario a point
-/// may run on.
+/// [`years_fit`] for every combination of the calendar axes' values
+/// (`start_year` and `months`) on each scenario a point may run on.
 fn calendar_fits<'a>(
     windows: &[[i32; 2]],
-    calendar_axes: &[(String, Vec<i64>)],
+    calendar_axes: &[(String, Vec<Value>)],
     scenarios: impl Iterator<Item = &'a Scenario>,
 ) -> Result<(), String> {
     if calendar_axes.is_empty() {
         return Ok(());
     }
-    let mut combos: Vec<Vec<i64>> = vec![Vec::new()];
-    for (_, values) in calendar_axes {
-        combos = combos
-            .iter()
-            .flat_map(|c| {
-                values.iter().map(move |v| {
-                    let mut c = c.clone();
-                    c.push(*v);
-                    c
-                })
-            })
-            .collect();
-    }
+    let values: Vec<Vec<Value>> = calendar_axes.iter().map(|(_, v)| v.clone()).collect();
+    let combos = factorial(&values);
+    // The values were validated as these fields (probes above).
+    let number = |v: &Value| {
+        v.as_integer()
+            .or(v.as_float().map(|f| f as i64))
+            .unwrap_or(0)
+    };
     for base in scenarios {
         for combo in &combos {
-            let mut s = base.clone();
+            let (mut start_year, mut months) = (base.start_year, base.months);
             for ((name, _), v) in calendar_axes.iter().zip(combo) {
                 match name.as_str() {
-                    "start_year" => s.start_year = *v as i32,
-                    _ => s.months = *v as u32,
+                    "start_year" => start_year = number(v) as i32,
+                    _ => months = number(v) as u32,
                 }
             }
             let at: Vec<String> = calendar_axes
                 .iter()
                 .zip(combo)
-                .map(|((name, _), v)| format!("`{name}` = {v}"))
+                .map(|((name, _), v)| format!("`{name}` = {}", number(v)))
                 .collect();
-            let whose = format!("{}'s", base.name);
-            windows_fit(windows, &s, &whose)
+            years_fit(windows, start_year, months, &format!("{}'s", base.name))
                 .map_err(|m| format!("axis {}: {m}", at.join(" with ")))?;
         }
     }
