@@ -553,13 +553,6 @@ fn run_sweep(
         stop: Arc::clone(&stop),
         raised: Arc::clone(&raised),
     };
-    // The library's refusal names the CLI's flag; here it is an argument.
-    if !resume && out.join(sweep::exec::MANIFEST).is_file() {
-        return Err(SweepError::new_err(format!(
-            "{} already holds sweep output; pass resume=True to continue it, or choose another out",
-            out.display()
-        )));
-    }
     let opts = sweep::Options {
         out: out.clone(),
         resume,
@@ -587,7 +580,14 @@ fn run_sweep(
     if let Some(e) = raised.lock().unwrap_or_else(|p| p.into_inner()).take() {
         return Err(e);
     }
-    let outcome = result.map_err(|e| to_py(e, ErrorKind::Sweep))?;
+    let outcome = result.map_err(|e| match e.downcast_ref::<sweep::AlreadyHolds>() {
+        // The library's refusal names the CLI's flag; here it is an argument.
+        Some(held) => SweepError::new_err(format!(
+            "{} already holds sweep output; pass resume=True to continue it, or choose another out",
+            held.dir.display()
+        )),
+        None => to_py(e, ErrorKind::Sweep),
+    })?;
     let mf = sweep::Manifest::read(&out).map_err(|e| to_py(e, ErrorKind::Sweep))?;
     Ok((
         outcome.ran,

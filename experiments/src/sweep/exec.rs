@@ -711,6 +711,14 @@ pub struct Interrupted {
     pub total: u64,
 }
 
+/// A sweep asked to start in a folder that already holds one, without
+/// resume. Typed so that each front end can name its own way to resume.
+#[derive(Debug, thiserror::Error)]
+#[error("{} already holds sweep output; add --resume to continue it, or choose another --out", dir.display())]
+pub struct AlreadyHolds {
+    pub dir: PathBuf,
+}
+
 pub struct Outcome {
     pub ran: u64,
     pub failed: u64,
@@ -730,10 +738,7 @@ pub fn execute(
     let runs_journal = dir.join(RUNS_JOURNAL);
     let has_manifest = dir.join(MANIFEST).is_file();
     if has_manifest && !opts.resume {
-        bail!(
-            "{} already holds sweep output; add --resume to continue it, or choose another --out",
-            dir.display()
-        );
+        return Err(AlreadyHolds { dir: dir.clone() }.into());
     }
     if dir.exists() && !dir.is_dir() {
         bail!("--out {} is a file, not a folder", dir.display());

@@ -5,5 +5,7 @@ pub mod exec;
 pub mod spec;
 pub mod store;
 
-pub use exec::{execute, merge, Format, Interrupted, Manifest, Options, Progress, Silent};
+pub use exec::{
+    execute, merge, AlreadyHolds, Format, Interrupted, Manifest, Options, Progress, Silent,
+};
 pub use spec::{Shard, Sweep};
