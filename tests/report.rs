@@ -202,6 +202,69 @@ fn a_sweep_report_charts_the_parameter_against_the_share() {
     assert_eq!(rows, 1 + 6);
 }
 
+/// The text of every `<text>` element in the sweep's first chart.
+fn sweep_chart_texts(fixture: &str, dir: &Path) -> (Vec<String>, usize) {
+    let sw = dir.join("sw");
+    ok(&["sweep", fixture, "--out", sw.to_str().unwrap(), "-q"]);
+    ok(&["report", sw.to_str().unwrap()]);
+    let html = std::fs::read_to_string(sw.join("report.html")).unwrap();
+    let doc = parse(&html);
+    let fig = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some("sweep-0"))
+        .expect("sweep chart");
+    let svg = fig
+        .descendants()
+        .find(|n| n.tag_name().name() == "svg")
+        .expect("an svg in the sweep chart");
+    let texts = svg
+        .descendants()
+        .filter(|n| n.tag_name().name() == "text")
+        .filter_map(|n| n.text().map(|t| t.trim().to_string()))
+        .collect();
+    let rows = fig
+        .descendants()
+        .filter(|n| n.tag_name().name() == "tr")
+        .count();
+    (texts, rows)
+}
+
+#[test]
+fn a_sweep_over_a_switch_alone_is_charted_point_by_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let (texts, rows) = sweep_chart_texts("tests/fixtures/sweeps/boolean.toml", dir.path());
+    for label in [
+        "policy.export_by_design=false",
+        "policy.export_by_design=true",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == label),
+            "{label} is not a label of the chart: {texts:?}"
+        );
+    }
+    assert_eq!(rows, 1 + 2);
+}
+
+#[test]
+fn a_switch_crossed_with_a_number_is_one_line_per_setting_with_a_legend() {
+    let dir = tempfile::tempdir().unwrap();
+    let (texts, rows) = sweep_chart_texts("tests/fixtures/sweeps/boolean_numeric.toml", dir.path());
+    // The legend names each setting of the switch once.
+    for label in [
+        "policy.export_by_design=false",
+        "policy.export_by_design=true",
+    ] {
+        assert_eq!(
+            texts.iter().filter(|t| *t == label).count(),
+            1,
+            "{label} in the legend: {texts:?}"
+        );
+    }
+    // The number is on the x axis, not folded into a label.
+    assert!(texts.iter().any(|t| t == "policy.approval_time_factor"));
+    assert_eq!(rows, 1 + 6);
+}
+
 #[test]
 fn empty_partial_and_foreign_folders_are_refused_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();

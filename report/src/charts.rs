@@ -199,16 +199,29 @@ pub struct Whisker {
     pub hi: f64,
 }
 
-/// Horizontal dots with 95% whiskers, one row per label, a zero line.
-pub fn dot_whisker(title: &str, x_label: &str, rows: &[Whisker]) -> Result<String> {
+/// What a dot-and-whisker chart's values are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Values {
+    /// Differences: a zero line, and rows whose interval excludes zero
+    /// drawn filled in colour.
+    Differences,
+    /// Levels (percentages): no zero line, every row alike.
+    Levels,
+}
+
+/// Horizontal dots with 95% whiskers, one row per label.
+pub fn dot_whisker(title: &str, x_label: &str, rows: &[Whisker], values: Values) -> Result<String> {
+    let differences = values == Values::Differences;
     let mut svg = String::new();
     let height = (80 + 26 * rows.len() as u32).max(160);
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let (mut x0, mut x1) = range(rows.iter().flat_map(|r| [r.lo, r.hi, r.mean]), true);
-        x1 = x1.max(0.0) + 1e-9;
-        x0 = x0.min(0.0);
+        let (mut x0, mut x1) = range(rows.iter().flat_map(|r| [r.lo, r.hi, r.mean]), differences);
+        if differences {
+            x1 = x1.max(0.0) + 1e-9;
+            x0 = x0.min(0.0);
+        }
         let n = rows.len() as f64;
         let mut chart = frame(&root, title, 150)
             .build_cartesian_2d(x0..x1, -0.5..(n - 0.5))
@@ -226,19 +239,27 @@ pub fn dot_whisker(title: &str, x_label: &str, rows: &[Whisker]) -> Result<Strin
                     String::new()
                 }
             })
-            .x_label_formatter(&|x| format!("{x:+.1}"))
+            .x_label_formatter(&|x| {
+                if differences {
+                    format!("{x:+.1}")
+                } else {
+                    format!("{x:.1}")
+                }
+            })
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(err)?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(0.0, -0.5), (0.0, n - 0.5)],
-                BLACK.stroke_width(1),
-            )))
-            .map_err(err)?;
+        if differences {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(0.0, -0.5), (0.0, n - 0.5)],
+                    BLACK.stroke_width(1),
+                )))
+                .map_err(err)?;
+        }
         for (i, r) in rows.iter().enumerate() {
             let y = n - 1.0 - i as f64;
-            let significant = r.lo > 0.0 || r.hi < 0.0;
+            let significant = !differences || r.lo > 0.0 || r.hi < 0.0;
             let c = if significant {
                 colour(0)
             } else {
@@ -271,19 +292,29 @@ pub fn dot_whisker(title: &str, x_label: &str, rows: &[Whisker]) -> Result<Strin
     Ok(svg)
 }
 
-/// A swept parameter against a metric: mean with 95% whiskers and a line.
+/// One series of a parameter chart: the points at one value of the other
+/// (non-numeric) swept parameters, as (x, mean, lo, hi).
+pub struct ParamSeries {
+    /// Empty when the chart has one series (no legend then).
+    pub label: String,
+    pub pts: Vec<(f64, f64, f64, f64)>,
+}
+
+/// A swept parameter against a metric: mean with 95% whiskers and a line,
+/// one line per series (its own colour and marker, in the legend).
 pub fn param_line(
     title: &str,
     x_label: &str,
     y_label: &str,
-    pts: &[(f64, f64, f64, f64)],
+    series: &[ParamSeries],
 ) -> Result<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let (x0, x1) = range(pts.iter().map(|p| p.0), false);
-        let (y0, y1) = range(pts.iter().flat_map(|p| [p.1, p.2, p.3]), false);
+        let all = || series.iter().flat_map(|s| s.pts.iter());
+        let (x0, x1) = range(all().map(|p| p.0), false);
+        let (y0, y1) = range(all().flat_map(|p| [p.1, p.2, p.3]), false);
         let mut chart = frame(&root, title, 64)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(err)?;
@@ -295,22 +326,37 @@ pub fn param_line(
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(err)?;
-        let c = colour(0);
-        chart
-            .draw_series(LineSeries::new(
-                pts.iter().map(|p| (p.0, p.1)),
-                c.stroke_width(2),
-            ))
-            .map_err(err)?;
-        for p in pts {
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(p.0, p.2), (p.0, p.3)],
+        for (k, s) in series.iter().enumerate() {
+            let c = colour(k);
+            let drawn = chart
+                .draw_series(LineSeries::new(
+                    s.pts.iter().map(|p| (p.0, p.1)),
                     c.stroke_width(2),
-                )))
+                ))
                 .map_err(err)?;
+            if !s.label.is_empty() {
+                drawn.label(s.label.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour(k).stroke_width(2))
+                });
+            }
+            for p in &s.pts {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(p.0, p.2), (p.0, p.3)],
+                        c.stroke_width(2),
+                    )))
+                    .map_err(err)?;
+            }
+            marker(&mut chart, k, s.pts.iter().map(|p| (p.0, p.1)).collect(), c).map_err(err)?;
+        }
+        if series.iter().any(|s| !s.label.is_empty()) {
             chart
-                .draw_series(std::iter::once(Circle::new((p.0, p.1), 4, c.filled())))
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(RGBColor(180, 180, 180))
+                .label_font(("sans-serif", 12))
+                .draw()
                 .map_err(err)?;
         }
         root.present().map_err(err)?;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use self::charts::{Line, Whisker};
+use self::charts::{Line, ParamSeries, Values, Whisker};
 use dibsim_experiments::compare_files::{self as data, CompareManifest, CompareRow, SeriesRow};
 use dibsim_experiments::output::write_atomic;
 use dibsim_experiments::sweep;
@@ -335,6 +335,7 @@ fn compare_report(dir: &Path, m: &CompareManifest) -> Result<Parts> {
             &title,
             "difference from the baseline (percentage points)",
             &whiskers,
+            Values::Differences,
         )?;
         let mut t = String::from("<table>\n<tr><th>exporter</th><th>share %</th><th>95% CI</th><th>vs baseline (pp)</th><th>95% CI</th></tr>\n");
         for r in &rs {
@@ -675,25 +676,82 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
             );
         }
         table.push_str("</table>\n");
+        // The other swept parameters (text, booleans) of a point, as a label.
+        let others = |r: &csv::StringRecord| -> String {
+            axes.iter()
+                .filter_map(|a| col(a))
+                .filter(|i| !numeric.contains(i))
+                .map(|i| format!("{}={}", header[i], r.get(i).unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let (svg, note) = match numeric.len() {
-            0 => bail!("{}: no numeric swept parameter to chart", dir.display()),
+            // Only text or boolean parameters: one row per point.
+            0 => {
+                let rows: Vec<Whisker> = recs
+                    .iter()
+                    .map(|r| Whisker {
+                        label: match others(r) {
+                            l if l.is_empty() => format!("point {}", r.get(0).unwrap_or("")),
+                            l => l,
+                        },
+                        mean: 100.0 * num(r, mi),
+                        lo: 100.0 * num(r, lo),
+                        hi: 100.0 * num(r, hi),
+                    })
+                    .collect();
+                (
+                    charts::dot_whisker(
+                        &format!("{label} by point"),
+                        &format!("{label} (%), 95% interval"),
+                        &rows,
+                        Values::Levels,
+                    )?,
+                    format!(
+                        "Mean over {} replicates per point, with 95% intervals.",
+                        m.replicates
+                    ),
+                )
+            }
+            // One numeric parameter: a line against it for each value of
+            // the others.
             1 => {
                 let i = numeric[0];
-                let mut pts: Vec<(f64, f64, f64, f64)> = recs
-                    .iter()
-                    .map(|r| (num(r, i), num(r, mi), num(r, lo), num(r, hi)))
-                    .collect();
-                pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let mut series: Vec<ParamSeries> = Vec::new();
+                for r in &recs {
+                    let name = others(r);
+                    let k = match series.iter().position(|s| s.label == name) {
+                        Some(k) => k,
+                        None => {
+                            series.push(ParamSeries {
+                                label: name,
+                                pts: Vec::new(),
+                            });
+                            series.len() - 1
+                        }
+                    };
+                    series[k]
+                        .pts
+                        .push((num(r, i), num(r, mi), num(r, lo), num(r, hi)));
+                }
+                for s in &mut series {
+                    s.pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+                }
                 (
                     charts::param_line(
                         &format!("{label} against {}", header[i]),
                         &header[i],
                         &format!("{label} (%)"),
-                        &pts,
+                        &series,
                     )?,
                     format!(
-                        "Mean over {} replicates per point, with 95% intervals.",
-                        m.replicates
+                        "Mean over {} replicates per point, with 95% intervals{}.",
+                        m.replicates,
+                        if series.len() > 1 {
+                            "; a line for each value of the other swept parameters"
+                        } else {
+                            ""
+                        }
                     ),
                 )
             }
@@ -738,7 +796,7 @@ fn sweep_report(dir: &Path, manifest_text: &str) -> Result<Parts> {
                     format!(
                         "Mean over {} replicates per cell{}; intervals in the table.",
                         m.replicates,
-                        if numeric.len() > 2 {
+                        if axes.iter().filter(|a| col(a).is_some()).count() > 2 {
                             " (and over the other swept parameters)"
                         } else {
                             ""
@@ -910,6 +968,7 @@ fn sensitivity_figures(dir: &Path) -> Result<Vec<Figure>> {
                 "Morris mu* (mean absolute elementary effect), 95% bootstrap interval"
             },
             &whiskers,
+            Values::Differences,
         )?;
         let mut table = String::from(
             "<table>\n<tr><th>parameter</th><th>index</th><th>value</th><th>lo</th><th>hi</th></tr>\n",
@@ -987,7 +1046,10 @@ fn discovery_figures(dir: &Path) -> Result<Vec<Figure>> {
         &format!("PRIM peeling trajectory: {question}"),
         "coverage (share of the cases of interest inside the box)",
         "density (share of the box that is of interest)",
-        &pts,
+        &[ParamSeries {
+            label: String::new(),
+            pts,
+        }],
     )?;
     let mut table = String::from(
         "<table>\n<tr><th>box</th><th>coverage</th><th>density</th><th>mass</th><th>restricted inputs</th></tr>\n",
@@ -1124,6 +1186,7 @@ fn summary_section(
         &format!("Change in {focal}'s share of deliveries {from}-{to}, by scenario"),
         "percentage points against the baseline (95% interval)",
         &whiskers,
+        Values::Differences,
     )?;
     let mut table = String::from(
         "<table>\n<tr><th>scenario</th><th>vs baseline (pp)</th><th>lo</th><th>hi</th><th>focal utilisation %</th><th>realised delivery (months)</th></tr>\n",
@@ -1254,6 +1317,7 @@ fn summary_section(
             &format!("Where {focal}'s change in share comes from, by importing region"),
             "percentage points of world share (95% interval)",
             &whiskers,
+            Values::Differences,
         )?;
         let mut table = String::from(
             "<table>\n<tr><th>scenario</th><th>by</th><th>part</th><th>change (TIV)</th><th>change (pp)</th><th>lo</th><th>hi</th></tr>\n",
@@ -1297,6 +1361,7 @@ fn summary_section(
             &format!("{focal}: months from order to last delivery (TIV-weighted median)"),
             "months (95% interval over replicates)",
             &whiskers,
+            Values::Levels,
         )?;
         let mut table = String::from(
             "<table>\n<tr><th>scenario</th><th>exporter</th><th>to first delivery (months)</th><th>to last delivery (months)</th></tr>\n",
