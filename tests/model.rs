@@ -214,6 +214,45 @@ fn low_tier_raises_share_on_saturated_lines() {
     );
 }
 
+/// A new factory on a low-tier line that is not built yet brings the line
+/// online in the factory's month with the factory's capacity; the line's own
+/// capacity still arrives in its own month (docs/model.md §5).
+#[test]
+fn a_factory_on_an_unbuilt_low_tier_line_adds_to_it_and_does_not_replace_it() {
+    let factory = "policy.new_factories=[{owner=\"Anduril\",category=\"missiles\",tier=\"low\",capacity=5.0,online_month=75}]";
+    let p = load("low-tier", &[factory]);
+    let cfg = &p.cfg;
+    let li = (0..cfg.lines.len())
+        .find(|&i| {
+            let l = &cfg.lines[i];
+            l.tier == dibsim_core::scenario::Tier::Low
+                && cfg.scenario.categories[l.category].name == "missiles"
+        })
+        .expect("the low-tier missile line");
+    let own = cfg.lines[li].capacity;
+    let built = cfg.lines[li].online_month;
+    assert!(built > 76, "the line is built after the factory: {built}");
+    let mut w = World::new(Arc::clone(&p.cfg), p.behaviours.clone(), 1).unwrap();
+    let mut seen = Vec::new();
+    while !w.finished() {
+        w.step().unwrap();
+        let m = w.month();
+        if m == 74 || m == 76 || m == built + 1 {
+            let l = &w.lines()[li];
+            seen.push((m, l.online, l.capacity));
+        }
+    }
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(!seen[0].1, "offline before the factory: {seen:?}");
+    assert!(
+        seen[1].1 && seen[1].2 > 0.0 && seen[1].2 <= 5.0 + 1e-9,
+        "{seen:?}"
+    );
+    // Its own capacity arrived on top of the factory's (decline may have
+    // taken a little since).
+    assert!(seen[2].2 > own, "{own} + factory, got {seen:?}");
+}
+
 #[test]
 fn strategy_2026_raises_us_share_in_the_baseline() {
     let b = load("baseline", &[]);

@@ -173,6 +173,9 @@ struct Shipment {
 #[derive(Debug, Clone, Default)]
 pub struct LineState {
     pub online: bool,
+    /// The line's own capacity has arrived (its online month has come). A new
+    /// factory can bring a not-yet-built low-tier line online first.
+    built: bool,
     pub capacity: f64,
     /// Capacity the line started with (or came online with): the decline floor.
     pub base_capacity: f64,
@@ -828,6 +831,7 @@ impl World {
                 let online = l.online_month <= start;
                 LineState {
                     online,
+                    built: online,
                     capacity: if online { l.capacity } else { 0.0 },
                     base_capacity: l.capacity,
                     ..LineState::reserved()
@@ -1022,9 +1026,12 @@ impl World {
     fn bring_online(&mut self, t: i32) {
         let cfg = &*self.cfg;
         for (li, line) in self.lines.iter_mut().enumerate() {
-            if !line.online && cfg.lines[li].online_month <= t {
+            if !line.built && cfg.lines[li].online_month <= t {
+                // Added, not set: a new factory may already have brought
+                // the line online with its own capacity (docs/model.md §5).
+                line.built = true;
                 line.online = true;
-                line.capacity = cfg.lines[li].capacity;
+                line.capacity += cfg.lines[li].capacity;
                 line.base_capacity = cfg.lines[li].capacity;
             }
             if !line.pipeline.is_empty() {
