@@ -19,9 +19,13 @@ fn main() -> ExitCode {
     match commands::dispatch(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Not eprintln!: with stderr closed it panics, and the exit
+            // status would be a panic's 101 instead of the error's 1.
+            use std::io::Write;
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "error: {e}");
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let _ = writeln!(err, "  caused by: {cause}");
             }
             ExitCode::from(1)
         }
@@ -41,6 +45,11 @@ fn quiet_broken_pipe() {
             .unwrap_or("");
         if text.contains("failed printing to stdout") && text.contains("Broken pipe") {
             std::process::exit(0);
+        }
+        // A message to a closed stderr: there is no one to tell, so stop with
+        // an error's status (1), not a panic's (101) and a second message.
+        if text.contains("failed printing to stderr") {
+            std::process::exit(1);
         }
         default(info);
     }));

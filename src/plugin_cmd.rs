@@ -191,7 +191,8 @@ export_plugin!(Choice, procurement);
     } else {
         println!("wrote {}: a procurement plugin crate", root.display());
     }
-    println!("  cd {} && cargo build --release", root.display());
+    // In a subshell, so the next line's path is right from where they are.
+    println!("  (cd {} && cargo build --release)", root.display());
     println!(
         "  dibsim run baseline --plugin procurement={}/{built}",
         root.display()

@@ -289,8 +289,10 @@ fn loading_refuses_bad_libraries_with_the_file_and_the_problem_named() {
         .join("tests/fixtures/plugins/nowhere.so")
         .display()
         .to_string();
+    let folder = root().join("tests/fixtures/plugins").display().to_string();
     let cases: Vec<(String, Vec<&str>)> = vec![
         (missing.clone(), vec!["nowhere.so", "no such file"]),
+        (folder, vec!["tests/fixtures/plugins", "is a folder"]),
         (
             root()
                 .join("tests/fixtures/plugins/not_a_library.so")
@@ -336,6 +338,17 @@ fn loading_refuses_bad_libraries_with_the_file_and_the_problem_named() {
     refused(
         &["run", "baseline", "--plugin", "steering=x.so"],
         &["unknown slot `steering`"],
+    );
+    // A message length past the buffer is named as the ABI violation it is,
+    // and only the bytes written are shown.
+    let badlen = c_fixture("bad_error_length");
+    let flag = format!("investment={badlen}");
+    let o = run(&["run", "baseline", "--months", "12", "--plugin", &flag]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("an ABI violation") && err.contains("too long") && !err.contains('\0'),
+        "{err:?}"
     );
     // A newer minor version loads and runs.
     let newer = c_fixture("newer_minor");
@@ -386,7 +399,13 @@ fn runtime_faults_stop_the_run_with_plugin_slot_agent_and_month_and_never_abort(
     );
     refused(
         &["run", &scenario("range.toml", proc, "out_of_range")],
-        &["faulty 0.1.0", "failed for `", "month 3", "chose offer"],
+        &[
+            "faulty 0.1.0",
+            "failed for `",
+            "month 3",
+            "chose offer",
+            " 0 to ",
+        ],
     );
     refused(
         &["run", &scenario("ipanic.toml", inv, "panic")],
@@ -410,6 +429,16 @@ fn runtime_faults_stop_the_run_with_plugin_slot_agent_and_month_and_never_abort(
     refused(
         &["run", &scenario("reject.toml", proc, "reject")],
         &["faulty", "rejected its params", "rejected on purpose"],
+    );
+    // A panic in create is the plugin's failure, not a verdict on its params.
+    let o = run(&["run", &scenario("cpanic.toml", proc, "create_panic")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("its create function failed")
+            && err.contains("fixture panic in create")
+            && !err.contains("rejected its params"),
+        "{err}"
     );
 }
 
@@ -679,6 +708,19 @@ fn native_plugins_named_by_a_file_need_the_users_consent() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A relative entry would trust whichever folder dibsim starts in: it
+    // trusts nothing, and the refusal says so.
+    std::fs::write(cfg.join("dibsim/trusted-plugins"), ".\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dibsim"))
+        .args(["run", f])
+        .env_remove("DIBSIM_ALLOW_NATIVE_PLUGINS")
+        .env("XDG_CONFIG_HOME", &cfg)
+        .current_dir(folder)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "`.` trusted the current folder");
+    assert!(err.contains("`.`") && err.contains("absolute"), "{err}");
 }
 
 /// Which binary ran is on record: every plugin's path, name, version and

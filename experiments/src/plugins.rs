@@ -52,6 +52,26 @@ pub fn trusted_folders_file() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/dibsim/trusted-plugins"))
 }
 
+/// The trusted-plugins file's folders: (absolute ones, relative ones). A
+/// relative entry such as `.` would trust whatever folder dibsim is started
+/// in, a downloaded scenario's among them, so it trusts nothing.
+fn trusted_folders() -> (Vec<PathBuf>, Vec<String>) {
+    let Some(list) = trusted_folders_file().and_then(|f| std::fs::read_to_string(f).ok()) else {
+        return Default::default();
+    };
+    let (abs, rel): (Vec<&str>, Vec<&str>) = list
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .partition(|l| std::path::Path::new(l).is_absolute());
+    (
+        abs.into_iter()
+            .map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| PathBuf::from(f)))
+            .collect(),
+        rel.into_iter().map(str::to_string).collect(),
+    )
+}
+
 fn trusted(path: &str) -> bool {
     if ALLOW_ALL.load(Ordering::SeqCst)
         || std::env::var("DIBSIM_ALLOW_NATIVE_PLUGINS").is_ok_and(|v| v == "1")
@@ -63,16 +83,10 @@ fn trusted(path: &str) -> bool {
         return true;
     }
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
-    let Some(list) = trusted_folders_file().and_then(|f| std::fs::read_to_string(f).ok()) else {
-        return false;
-    };
-    list.lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim())
-        .filter(|l| !l.is_empty())
-        .any(|folder| {
-            let f = std::fs::canonicalize(folder).unwrap_or_else(|_| PathBuf::from(folder));
-            canonical.starts_with(f)
-        })
+    trusted_folders()
+        .0
+        .iter()
+        .any(|folder| canonical.starts_with(folder))
 }
 
 /// A loaded plugin of either kind.
@@ -107,12 +121,25 @@ fn load(s: &dibsim_core::Scenario, i: usize, spec: &PluginSpec) -> Result<Loaded
     if !trusted(&spec.path) {
         let file = crate::loader::declared_by(&spec.path)
             .unwrap_or_else(|| format!("scenario `{}`", s.name));
+        let list = trusted_folders_file()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "the trusted-plugins file".into());
+        let relative = trusted_folders().1;
+        let ignored = if relative.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {list} lists {} as relative path(s), which trust nothing: write absolute ones",
+                relative
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         bail!(
-            "{file} asks to load the native library {} (plugins[{i}]); native code runs with your rights, so dibsim loads it only when you allow it: add --allow-native-plugins, set DIBSIM_ALLOW_NATIVE_PLUGINS=1, or list its folder in {} (a WebAssembly plugin, .wasm, runs sandboxed and needs none of these)",
+            "{file} asks to load the native library {} (plugins[{i}]); native code runs with your rights, so dibsim loads it only when you allow it: add --allow-native-plugins, set DIBSIM_ALLOW_NATIVE_PLUGINS=1, or list its folder (an absolute path; folders below it are trusted too) in {list} (a WebAssembly plugin, .wasm, runs sandboxed and needs none of these){ignored}",
             spec.path,
-            trusted_folders_file()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "the trusted-plugins file".into())
         );
     }
     Ok(Loaded::Native(host::load(path)?))

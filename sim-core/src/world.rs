@@ -1282,10 +1282,15 @@ impl World {
                 if c != OUTSIDE && (c < 0 || c as u32 >= req.offer_count) {
                     return Err(fault(
                         Some(k),
-                        format!(
-                            "requirement {k} of the batch chose offer {c}, but it has {} offers (valid: -1 for none, 0..{})",
-                            req.offer_count, req.offer_count
-                        ),
+                        if req.offer_count == 0 {
+                            format!("requirement {k} of the batch chose offer {c}, but it has no offers (valid: -1 for none)")
+                        } else {
+                            format!(
+                                "requirement {k} of the batch chose offer {c}, but it has {} offers (valid: -1 for none, 0 to {})",
+                                req.offer_count,
+                                req.offer_count - 1
+                            )
+                        },
                     ));
                 }
             }

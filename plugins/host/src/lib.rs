@@ -24,6 +24,8 @@ use thiserror::Error;
 pub enum PluginError {
     #[error("plugin {0}: no such file")]
     NotFound(PathBuf),
+    #[error("plugin {0}: is a folder, not a plugin library")]
+    IsAFolder(PathBuf),
     #[error("plugin {path}: not a loadable shared library ({reason})")]
     NotALibrary { path: PathBuf, reason: String },
     #[error("plugin {path}: no entry symbol `{symbol}` (is it a dibsim plugin, built with export_plugin! or DIBSIM_EXPORT_PLUGIN?)")]
@@ -65,6 +67,13 @@ pub enum PluginError {
     },
     #[error("plugin {name} ({path}) rejected its params {params}: {message}")]
     BadParams {
+        path: PathBuf,
+        name: String,
+        params: String,
+        message: String,
+    },
+    #[error("plugin {name} ({path}): its create function failed on params {params}: {message}")]
+    CreatePanicked {
         path: PathBuf,
         name: String,
         params: String,
@@ -141,6 +150,9 @@ fn registry() -> &'static Mutex<HashMap<PathBuf, Arc<Library>>> {
 
 /// Loads (once per process) and checks the plugin at `path`.
 pub fn load(path: &Path) -> Result<Arc<Library>, PluginError> {
+    if path.is_dir() {
+        return Err(PluginError::IsAFolder(path.to_path_buf()));
+    }
     if !path.is_file() {
         return Err(PluginError::NotFound(path.to_path_buf()));
     }
@@ -352,13 +364,27 @@ fn error_out(buf: &mut [u8]) -> abi::ErrorOut {
 }
 
 fn fault(status: i32, err: &abi::ErrorOut, buf: &[u8]) -> BehaviourFault {
-    let text = String::from_utf8_lossy(&buf[..err.len.min(buf.len())]).into_owned();
+    let written = &buf[..err.len.min(buf.len())];
+    // A C plugin may leave the buffer's zero bytes in the length it reports.
+    let end = written.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let text = String::from_utf8_lossy(&written[..end]).into_owned();
     let what = match status {
         abi::STATUS_PANIC => "panicked",
         _ => "returned an error",
     };
     BehaviourFault {
-        message: if text.is_empty() {
+        message: if err.len > buf.len() {
+            format!(
+                "the plugin {what} (status {status}) and reported a message of {} bytes in a buffer of {} (an ABI violation: `len` must be at most `capacity`){}",
+                err.len,
+                buf.len(),
+                if text.is_empty() {
+                    String::new()
+                } else {
+                    format!("; the buffer holds: {text}")
+                }
+            )
+        } else if text.is_empty() {
             format!("the plugin {what} (status {status}) without a message")
         } else if status == abi::STATUS_PANIC || text.starts_with("panicked") {
             text
@@ -372,14 +398,25 @@ fn fault(status: i32, err: &abi::ErrorOut, buf: &[u8]) -> BehaviourFault {
 /// Checks that the plugin accepts `params` (creating and destroying one
 /// state), so that bad parameters are refused before any run.
 pub fn check_params(lib: &Arc<Library>, params: &str) -> Result<(), PluginError> {
-    State::create(lib, params)
-        .map(drop)
-        .map_err(|f| PluginError::BadParams {
-            path: lib.path.clone(),
-            name: lib.name.clone(),
-            params: params.to_string(),
-            message: f.message,
-        })
+    State::create(lib, params).map(drop).map_err(|f| {
+        let (path, name, params) = (lib.path.clone(), lib.name.clone(), params.to_string());
+        // A panic is the plugin's fault, not a verdict on the params.
+        if f.message.starts_with("panicked") {
+            PluginError::CreatePanicked {
+                path,
+                name,
+                params,
+                message: f.message,
+            }
+        } else {
+            PluginError::BadParams {
+                path,
+                name,
+                params,
+                message: f.message,
+            }
+        }
+    })
 }
 
 // The core's observation types are the ABI's, field for field.

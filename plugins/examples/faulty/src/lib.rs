@@ -1,7 +1,8 @@
 //! A test fixture: behaves like "always the first offer" and "no
 //! investment" until month `month`, then commits the fault its params name
 //! (`{"fault": "panic" | "error" | "out_of_range" | "nan" | "negative" |
-//! "reject", "month": 0}`), in either slot. The host must stop the run with
+//! "reject" | "create_panic", "month": 0}`), in either slot; `reject` and
+//! `create_panic` fail in `create`. The host must stop the run with
 //! a message naming the plugin, slot, agent and month, and never abort.
 
 use dibsim_plugin_sdk::{export_plugin, Fault, Invest, LineView, Plugin, Procure, ProcurementCall};
@@ -42,6 +43,7 @@ impl Plugin for Faulty {
             Some("nan") => Kind::Nan,
             Some("negative") => Kind::Negative,
             Some("reject") => return Err("params rejected on purpose (fault = \"reject\")".into()),
+            Some("create_panic") => panic!("fixture panic in create"),
             Some(other) => return Err(format!("unknown fault `{other}`")),
         };
         let month = match field("month") {
