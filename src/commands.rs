@@ -242,6 +242,7 @@ fn run(
             r
         })
         .collect();
+    plugins_note(&done.loaded.scenario);
     println!(
         "{} (seed {seed}): share of foreign deliveries by window",
         done.loaded.scenario.name
@@ -343,6 +344,9 @@ fn compare(
             })
         })
         .collect();
+    for l in &done.loaded {
+        plugins_note(&l.scenario);
+    }
     println!(
         "Share of foreign deliveries {}-{}: mean over {replicates} replicates (seed {seed}, common random numbers); baseline {}",
         spec.from, spec.to, done.loaded[0].scenario.name
@@ -362,6 +366,20 @@ fn compare(
         );
     }
     Ok(())
+}
+
+/// Which plugins a scenario ran with, on stderr beside the timings, so a
+/// table made with a plugin is not mistaken for the built-in's.
+fn plugins_note(s: &dibsim_core::scenario::Scenario) {
+    if s.plugins.is_empty() {
+        return;
+    }
+    let list: Vec<String> = s
+        .plugins
+        .iter()
+        .map(|p| format!("{}={}", p.slots.join("+"), p.path))
+        .collect();
+    eprintln!("{}: with plugins {}", s.name, list.join(", "));
 }
 
 fn calibrate(spec: CalibrateSpec, check: bool) -> Result<()> {

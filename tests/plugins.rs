@@ -339,6 +339,10 @@ fn loading_refuses_bad_libraries_with_the_file_and_the_problem_named() {
         &["run", "baseline", "--plugin", "steering=x.so"],
         &["unknown slot `steering`"],
     );
+    refused(
+        &["run", "baseline", "--plugin", "procurement="],
+        &["--plugin procurement=", "no path"],
+    );
     // A message length past the buffer is named as the ABI violation it is,
     // and only the bytes written are shown.
     let badlen = c_fixture("bad_error_length");
@@ -424,7 +428,11 @@ fn runtime_faults_stop_the_run_with_plugin_slot_agent_and_month_and_never_abort(
     );
     refused(
         &["run", &scenario("neg.toml", inv, "negative")],
-        &["tranche -1 for line", "not a finite non-negative number"],
+        &[
+            "tranche -1 for line",
+            "/high",
+            "not a finite non-negative number",
+        ],
     );
     refused(
         &["run", &scenario("reject.toml", proc, "reject")],
@@ -687,6 +695,12 @@ fn native_plugins_named_by_a_file_need_the_users_consent() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // The run says which plugin it ran with.
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("with plugins procurement=") && said.contains(lib.as_str()),
+        "{said}"
     );
     // A trusted folder in the user's config file.
     let cfg = dir.path().join("config");

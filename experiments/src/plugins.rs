@@ -219,6 +219,9 @@ pub fn from_flag(flag: &str) -> Result<toml::Value> {
             "--plugin {flag}: unknown slot `{other}` (slots: procurement, contractor_investment, competitor_investment, investment)"
         ),
     };
+    if path.trim().is_empty() {
+        bail!("--plugin {flag}: no path after `=` (expected SLOT=PATH)");
+    }
     let p = Path::new(path.trim());
     let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     // Named on the command line: the user chose to run it.

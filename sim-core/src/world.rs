@@ -1789,9 +1789,19 @@ impl World {
                 let dk = tranches[k];
                 let li = v.line as usize;
                 if !dk.is_finite() || dk < 0.0 {
+                    // Named as orders.csv names lines, not by batch index.
+                    let lp = &cfg.lines[li];
+                    let tier = match lp.tier {
+                        crate::scenario::Tier::High => "high",
+                        crate::scenario::Tier::Low => "low",
+                    };
                     return Err(fault(
                         Some(k),
-                        format!("tranche {dk} for line {li} is not a finite non-negative number"),
+                        format!(
+                            "tranche {dk} for line {}/{}/{tier} is not a finite non-negative number",
+                            cfg.scenario.suppliers[lp.owner].name,
+                            cfg.scenario.categories[lp.category].name
+                        ),
                     ));
                 }
                 if dk <= 0.0 {
