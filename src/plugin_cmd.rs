@@ -70,9 +70,17 @@ pub fn new(name: &str, dir: Option<&Path>, sdk: Option<&Path>, as_wasm: bool) ->
         );
     }
     let sdk = sdk.map(Path::to_path_buf).unwrap_or_else(|| SDK_DIR.into());
-    if !sdk.join("Cargo.toml").is_file() {
+    let is_sdk = std::fs::read_to_string(sdk.join("Cargo.toml")).is_ok_and(|t| {
+        t.parse::<toml::Table>().is_ok_and(|m| {
+            m.get("package")
+                .and_then(|p| p.get("name"))
+                .and_then(|n| n.as_str())
+                == Some("dibsim-plugin-sdk")
+        })
+    });
+    if !is_sdk {
         bail!(
-            "the plugin SDK is not at {} (pass --sdk PATH to dibsim's plugins/sdk)",
+            "the plugin SDK (the crate dibsim-plugin-sdk) is not at {} (pass --sdk PATH to dibsim's plugins/sdk)",
             sdk.display()
         );
     }
@@ -125,7 +133,7 @@ dibsim-plugin-sdk = {{ path = "{sdk}" }}
 //!   path = "path/to/{built}"
 //!   slots = ["procurement"]
 //!   agents = "all"            # or ["Poland", "India"], or {{ region = "Europe" }}
-//!   params = {{ patience = 1.0 }}
+//!   # params = {{ ... }}      # handed to `create` as a JSON object
 //!
 //! This starting point is the built-in choice (docs/model.md step 5): a logit
 //! over the offers' utilities plus Gumbel noise from the host's draws.
@@ -137,8 +145,14 @@ use dibsim_plugin_sdk::{{export_plugin, Fault, Plugin, Procure, ProcurementCall,
 pub struct Choice;
 
 impl Plugin for Choice {{
-    fn create(_params: &str) -> Result<Self, String> {{
-        // `_params` is the scenario's `params` table as a JSON object.
+    fn create(params: &str) -> Result<Self, String> {{
+        // `params` is the scenario's `params` table as a JSON object. This
+        // starting point takes none and refuses any, so that a typo is not
+        // silently ignored; read yours here (plugins/examples/fastest-delivery
+        // parses them with serde_json and refuses unknown keys).
+        if params.trim() != "{{}}" {{
+            return Err(format!("takes no params yet, got {{params}}"));
+        }}
         Ok(Choice)
     }}
 }}

@@ -281,6 +281,16 @@ fn scenario_plugins_resolve_relative_paths_select_agents_and_take_params() {
         &["run", p.to_str().unwrap()],
         &["plugins[0].agents", "`Atlantis`"],
     );
+    std::fs::write(&p, "extends = \"baseline\"\n[[plugins]]\npath = \"libs/libfastest.so\"\nslots = [\"procurement\"]\nagents = [\"Polnd\"]\n").unwrap();
+    refused(
+        &["run", p.to_str().unwrap()],
+        &["`Polnd`", "misspelling of `Poland`"],
+    );
+    std::fs::write(&p, "extends = \"baseline\"\n[[plugins]]\npath = \"libs/libfastest.so\"\nslots = [\"procurement\", \"procurement\"]\n").unwrap();
+    refused(
+        &["run", p.to_str().unwrap()],
+        &["plugins[0].slots", "`procurement` is listed twice"],
+    );
 }
 
 #[test]
@@ -630,10 +640,37 @@ fn plugin_new_writes_a_crate_that_builds_and_loads() {
         b.to_str().unwrap(),
     ]);
     assert!(series(&a) == series(&b));
-    // An existing folder is refused.
+    // It takes no params, and says so instead of ignoring a typo.
+    refused(
+        &[
+            "run",
+            "baseline",
+            "--months",
+            "12",
+            "--plugin",
+            &format!("procurement={}", lib.display()),
+            "--set",
+            "plugins.0.params.patience=1.0",
+        ],
+        &["my-rule", "takes no params yet", "patience"],
+    );
+    // An existing folder is refused, and so is an SDK path that is not the SDK.
     refused(
         &["plugin", "new", "my-rule", "--dir", krate.to_str().unwrap()],
         &["already exists"],
+    );
+    let abi = root().join("plugins/abi");
+    refused(
+        &[
+            "plugin",
+            "new",
+            "other",
+            "--dir",
+            dir.path().join("other").to_str().unwrap(),
+            "--sdk",
+            abi.to_str().unwrap(),
+        ],
+        &["dibsim-plugin-sdk", "is not at"],
     );
 }
 

@@ -605,11 +605,21 @@ fn plugins(s: &Scenario) -> Result {
                 format!("is empty (slots: {})", PLUGIN_SLOTS.join(", ")),
             ));
         }
-        for slot in &pl.slots {
+        for (k, slot) in pl.slots.iter().enumerate() {
             if !PLUGIN_SLOTS.contains(&slot.as_str()) {
                 return Err(ScenarioError::invalid(
                     f("slots"),
-                    format!("unknown slot `{slot}` (slots: {})", PLUGIN_SLOTS.join(", ")),
+                    format!(
+                        "unknown slot `{slot}` (slots: {}){}",
+                        PLUGIN_SLOTS.join(", "),
+                        nearest(slot, PLUGIN_SLOTS.iter().copied())
+                    ),
+                ));
+            }
+            if pl.slots[..k].contains(slot) {
+                return Err(ScenarioError::invalid(
+                    f("slots"),
+                    format!("`{slot}` is listed twice"),
                 ));
             }
         }
@@ -638,8 +648,15 @@ fn plugins(s: &Scenario) -> Result {
                         return Err(ScenarioError::invalid(
                             f("agents"),
                             format!(
-                                "`{n}` is not an agent of the slots {:?} (an ally for procurement, a contractor or competitor supplier for investment)",
-                                pl.slots
+                                "`{n}` is not an agent of the slots {:?} (an ally for procurement, a contractor or competitor supplier for investment){}",
+                                pl.slots,
+                                nearest(
+                                    n,
+                                    s.allies
+                                        .iter()
+                                        .map(|a| a.name.as_str())
+                                        .chain(s.suppliers.iter().map(|o| o.name.as_str()))
+                                )
                             ),
                         ));
                     }
