@@ -251,6 +251,8 @@ pub enum PluginCommand {
     /// Write a plugin crate (a procurement rule to start from) that builds
     /// with `cargo build --release` and loads as it is.
     New {
+        /// The crate's name (letters, digits, `-` and `_`); the library is
+        /// lib<name>.so, with `-` as `_`.
         name: String,
         /// Folder to create (default: NAME).
         #[arg(long)]
@@ -266,7 +268,10 @@ pub enum PluginCommand {
     },
     /// Load a plugin (native or Wasm) and print its name, version, interface
     /// version and slots.
-    Info { path: PathBuf },
+    Info {
+        /// A shared library (.so, .dylib) or a WebAssembly module (.wasm, .wat).
+        path: PathBuf,
+    },
 }
 
 /// Output format of a sweep's runs and time series.

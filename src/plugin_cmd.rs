@@ -46,6 +46,8 @@ pub fn info(path: &Path) -> Result<()> {
     println!("version: {version}");
     println!("{interface}");
     println!("slots:   {}", slots.join(", "));
+    // Absolute for both kinds (a native library's path is already).
+    let file = std::fs::canonicalize(&file).unwrap_or(file);
     println!("file:    {}", file.display());
     Ok(())
 }

@@ -399,7 +399,7 @@ fn runtime_faults_stop_the_run_with_plugin_slot_agent_and_month_and_never_abort(
         &["run", &scenario("panic.toml", proc, "panic")],
         &[
             "ally procurement behaviour `faulty 0.1.0`",
-            "in month 3",
+            "in month 3 (2020-04)",
             "panicked: fixture panic in procurement",
         ],
     );

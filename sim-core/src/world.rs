@@ -1273,6 +1273,7 @@ impl World {
                     None => batch_allies(cfg, batch.requirements),
                 },
                 month: t,
+                start_year: cfg.scenario.start_year,
                 message,
             };
             behaviour
@@ -1779,6 +1780,7 @@ impl World {
                     },
                     agent: name_list(&names),
                     month: t,
+                    start_year: cfg.scenario.start_year,
                     message,
                 }
             };
