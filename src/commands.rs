@@ -379,7 +379,14 @@ fn plugins_note(s: &dibsim_core::scenario::Scenario) {
         .iter()
         .map(|p| format!("{}={}", p.slots.join("+"), p.path))
         .collect();
-    eprintln!("{}: with plugins {}", s.name, list.join(", "));
+    // Not eprintln!: a note nobody can read must not fail a good run.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "{}: with plugins {}",
+        s.name,
+        list.join(", ")
+    );
 }
 
 fn calibrate(spec: CalibrateSpec, check: bool) -> Result<()> {

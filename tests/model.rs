@@ -216,7 +216,7 @@ fn low_tier_raises_share_on_saturated_lines() {
 
 /// A new factory on a low-tier line that is not built yet brings the line
 /// online in the factory's month with the factory's capacity; the line's own
-/// capacity still arrives in its own month (docs/model.md §5).
+/// capacity still arrives in its own month (docs/model.md §9, "Levers").
 #[test]
 fn a_factory_on_an_unbuilt_low_tier_line_adds_to_it_and_does_not_replace_it() {
     let factory = "policy.new_factories=[{owner=\"Anduril\",category=\"missiles\",tier=\"low\",capacity=5.0,online_month=75}]";
@@ -227,6 +227,7 @@ fn a_factory_on_an_unbuilt_low_tier_line_adds_to_it_and_does_not_replace_it() {
             let l = &cfg.lines[i];
             l.tier == dibsim_core::scenario::Tier::Low
                 && cfg.scenario.categories[l.category].name == "missiles"
+                && cfg.scenario.suppliers[l.owner].name == "Anduril"
         })
         .expect("the low-tier missile line");
     let own = cfg.lines[li].capacity;

@@ -286,6 +286,14 @@ fn scenario_plugins_resolve_relative_paths_select_agents_and_take_params() {
         &["run", p.to_str().unwrap()],
         &["`Polnd`", "misspelling of `Poland`"],
     );
+    // A supplier's name is no suggestion for the procurement slot.
+    std::fs::write(&p, "extends = \"baseline\"\n[[plugins]]\npath = \"libs/libfastest.so\"\nslots = [\"procurement\"]\nagents = [\"Andurl\"]\n").unwrap();
+    let o = run(&["run", p.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("`Andurl`") && !err.contains("misspelling"),
+        "{err}"
+    );
     std::fs::write(&p, "extends = \"baseline\"\n[[plugins]]\npath = \"libs/libfastest.so\"\nslots = [\"procurement\", \"procurement\"]\n").unwrap();
     refused(
         &["run", p.to_str().unwrap()],
@@ -363,6 +371,12 @@ fn loading_refuses_bad_libraries_with_the_file_and_the_problem_named() {
     assert!(
         err.contains("an ABI violation") && err.contains("too long") && !err.contains('\0'),
         "{err:?}"
+    );
+    // A panic status from C is a failed create, whatever its message says.
+    let flag = format!("investment={}", c_fixture("panic_in_create"));
+    refused(
+        &["run", "baseline", "--months", "12", "--plugin", &flag],
+        &["its create function failed", "panicked: boom"],
     );
     // A newer minor version loads and runs.
     let newer = c_fixture("newer_minor");

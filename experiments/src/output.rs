@@ -264,10 +264,7 @@ pub fn order_rows(
         .map(|lp| {
             let owner = &s.suppliers[lp.owner].name;
             let category = &s.categories[lp.category].name;
-            let tier = match lp.tier {
-                dibsim_core::scenario::Tier::High => "high",
-                dibsim_core::scenario::Tier::Low => "low",
-            };
+            let tier = lp.tier.as_str();
             format!(
                 "{},{},{},{},{tier}",
                 CsvField(&s.exporters[lp.exporter].name),

@@ -219,10 +219,7 @@ fn orders_table(
         let a = &s.allies[o.ally as usize];
         let own = &s.suppliers[lp.owner].name;
         let cat = &s.categories[lp.category].name;
-        let t = match lp.tier {
-            dibsim_core::scenario::Tier::High => "high",
-            dibsim_core::scenario::Tier::Low => "low",
-        };
+        let t = lp.tier.as_str();
         id.append_value(o.seq as i64);
         ally.append_value(&a.name);
         region.append_value(&a.region);

@@ -66,8 +66,67 @@ fn range(values: impl Iterator<Item = f64>, zero: bool) -> (f64, f64) {
     if zero {
         lo = lo.min(0.0);
     }
-    let pad = ((hi - lo) * 0.05).max(1e-9);
+    // A flat range (one point, equal means) still needs distinct ticks: pad
+    // by a share of the value itself.
+    let pad = if hi - lo > 1e-12 * hi.abs().max(lo.abs()).max(1.0) {
+        (hi - lo) * 0.05
+    } else {
+        (0.05 * hi.abs().max(lo.abs())).max(0.05)
+    };
     (lo - if zero && lo == 0.0 { 0.0 } else { pad }, hi + pad)
+}
+
+/// The marker of series `k`: with eight colours and four markers, the
+/// (colour, marker) pair stays distinct for 32 series.
+fn marker_style(k: usize) -> usize {
+    (k + k / PALETTE.len()) % 4
+}
+
+/// A legend entry as one polyline: the series' line with its marker's
+/// outline in the middle, so the legend reads in greyscale too.
+fn legend_glyph(style: usize, x: i32, y: i32) -> Vec<(i32, i32)> {
+    let c = x + 9;
+    let shape: Vec<(i32, i32)> = match style % 4 {
+        0 => vec![
+            (c - 4, y),
+            (c - 3, y - 3),
+            (c, y - 4),
+            (c + 3, y - 3),
+            (c + 4, y),
+            (c + 3, y + 3),
+            (c, y + 4),
+            (c - 3, y + 3),
+            (c - 4, y),
+        ],
+        1 => vec![
+            (c - 4, y),
+            (c - 4, y + 3),
+            (c, y - 4),
+            (c + 4, y + 3),
+            (c - 4, y + 3),
+            (c - 4, y),
+        ],
+        2 => vec![
+            (c - 4, y),
+            (c - 4, y - 4),
+            (c + 4, y - 4),
+            (c + 4, y + 4),
+            (c - 4, y + 4),
+            (c - 4, y),
+        ],
+        _ => vec![
+            (c - 4, y - 4),
+            (c + 4, y + 4),
+            (c, y),
+            (c + 4, y - 4),
+            (c - 4, y + 4),
+            (c, y),
+        ],
+    };
+    let mut path = vec![(x, y)];
+    path.extend(shape);
+    path.push((x + 18, y));
+    path
 }
 
 fn marker<DB: DrawingBackend>(
@@ -221,9 +280,20 @@ pub fn dot_whisker(title: &str, x_label: &str, rows: &[Whisker], values: Values)
         if differences {
             x1 = x1.max(0.0) + 1e-9;
             x0 = x0.min(0.0);
+        } else if rows.iter().all(|r| r.mean.is_nan() || r.mean >= 0.0) {
+            // Levels (a share, a wait) are not negative, whatever a t
+            // interval's lower end says.
+            x0 = x0.max(0.0);
         }
         let n = rows.len() as f64;
-        let mut chart = frame(&root, title, 150)
+        // Room for the longest label (about 7 px a character at this size).
+        let longest = rows
+            .iter()
+            .map(|r| r.label.chars().count())
+            .max()
+            .unwrap_or(0);
+        let label_area = (longest as u32 * 7 + 16).clamp(150, WIDTH / 2);
+        let mut chart = frame(&root, title, label_area)
             .build_cartesian_2d(x0..x1, -0.5..(n - 0.5))
             .map_err(err)?;
         let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
@@ -268,7 +338,7 @@ pub fn dot_whisker(title: &str, x_label: &str, rows: &[Whisker], values: Values)
             if r.lo.is_finite() && r.hi.is_finite() {
                 chart
                     .draw_series(std::iter::once(PathElement::new(
-                        vec![(r.lo, y), (r.hi, y)],
+                        vec![(r.lo.max(x0), y), (r.hi, y)],
                         c.stroke_width(2),
                     )))
                     .map_err(err)?;
@@ -314,7 +384,11 @@ pub fn param_line(
         root.fill(&WHITE).map_err(err)?;
         let all = || series.iter().flat_map(|s| s.pts.iter());
         let (x0, x1) = range(all().map(|p| p.0), false);
-        let (y0, y1) = range(all().flat_map(|p| [p.1, p.2, p.3]), false);
+        let (mut y0, y1) = range(all().flat_map(|p| [p.1, p.2, p.3]), false);
+        // A share is not negative, whatever a t interval's lower end says.
+        if all().all(|p| p.1.is_nan() || p.1 >= 0.0) {
+            y0 = y0.max(0.0);
+        }
         let mut chart = frame(&root, title, 64)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(err)?;
@@ -328,26 +402,39 @@ pub fn param_line(
             .map_err(err)?;
         for (k, s) in series.iter().enumerate() {
             let c = colour(k);
-            let drawn = chart
-                .draw_series(LineSeries::new(
-                    s.pts.iter().map(|p| (p.0, p.1)),
-                    c.stroke_width(2),
-                ))
-                .map_err(err)?;
-            if !s.label.is_empty() {
-                drawn.label(s.label.clone()).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], colour(k).stroke_width(2))
-                });
-            }
+            let style = marker_style(k);
+            // A point whose runs all failed has no mean: the line breaks
+            // there rather than dropping to the axis.
+            let mut segments: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
             for p in &s.pts {
+                if p.1.is_finite() {
+                    if let Some(seg) = segments.last_mut() {
+                        seg.push((p.0, p.1));
+                    }
+                } else if segments.last().is_some_and(|l| !l.is_empty()) {
+                    segments.push(Vec::new());
+                }
+            }
+            for (i, seg) in segments.into_iter().enumerate() {
+                let drawn = chart
+                    .draw_series(LineSeries::new(seg, c.stroke_width(2)))
+                    .map_err(err)?;
+                if i == 0 && !s.label.is_empty() {
+                    drawn.label(s.label.clone()).legend(move |(x, y)| {
+                        PathElement::new(legend_glyph(style, x, y), colour(k).stroke_width(2))
+                    });
+                }
+            }
+            for p in s.pts.iter().filter(|p| p.2.is_finite() && p.3.is_finite()) {
                 chart
                     .draw_series(std::iter::once(PathElement::new(
-                        vec![(p.0, p.2), (p.0, p.3)],
+                        vec![(p.0, p.2.max(y0)), (p.0, p.3)],
                         c.stroke_width(2),
                     )))
                     .map_err(err)?;
             }
-            marker(&mut chart, k, s.pts.iter().map(|p| (p.0, p.1)).collect(), c).map_err(err)?;
+            let finite = s.pts.iter().filter(|p| p.1.is_finite());
+            marker(&mut chart, style, finite.map(|p| (p.0, p.1)).collect(), c).map_err(err)?;
         }
         if series.iter().any(|s| !s.label.is_empty()) {
             chart
@@ -451,4 +538,80 @@ pub fn heat_map(
         root.present().map_err(err)?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The points of every polyline in the colour of series `k`.
+    fn polylines(svg: &str, k: usize) -> Vec<Vec<(i32, i32)>> {
+        let c = colour(k);
+        let stroke = format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+        svg.split("<polyline")
+            .skip(1)
+            .filter(|p| p.split("/>").next().is_some_and(|p| p.contains(&stroke)))
+            .map(|p| {
+                let points = p.split("points=\"").nth(1).unwrap_or("");
+                let points = points.split('"').next().unwrap_or("");
+                points
+                    .split_whitespace()
+                    .filter_map(|xy| xy.split_once(','))
+                    .map(|(x, y)| (x.parse().unwrap(), y.parse().unwrap()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_point_without_a_mean_breaks_the_line_instead_of_dropping_to_the_axis() {
+        let pts = vec![
+            (0.0, 0.1, 0.05, 0.15),
+            (1.0, 0.2, 0.15, 0.25),
+            (2.0, f64::NAN, f64::NAN, f64::NAN),
+            (3.0, 0.3, 0.25, 0.35),
+            (4.0, 0.4, 0.35, 0.45),
+        ];
+        let whole = param_line(
+            "t",
+            "x",
+            "y",
+            &[ParamSeries {
+                label: String::new(),
+                pts: pts.clone(),
+            }],
+        )
+        .unwrap();
+        assert!(!whole.contains("NaN"));
+        // The lines (not the vertical whiskers): two of two points each,
+        // none through the missing point.
+        let lines: Vec<usize> = polylines(&whole, 0)
+            .into_iter()
+            .filter(|l| l.iter().any(|p| p.0 != l[0].0))
+            .map(|l| l.len())
+            .collect();
+        assert_eq!(lines, vec![2, 2]);
+        // The four whiskers of the points that have them.
+        let whiskers = polylines(&whole, 0)
+            .into_iter()
+            .filter(|l| l.len() == 2 && l[0].0 == l[1].0)
+            .count();
+        assert_eq!(whiskers, 4);
+    }
+
+    #[test]
+    fn a_flat_range_has_room_on_both_sides() {
+        let (lo, hi) = range([0.5].into_iter(), false);
+        assert!(lo < 0.5 && hi > 0.5 && hi - lo > 0.01, "{lo} {hi}");
+        let (lo, hi) = range([0.0, 0.0].into_iter(), false);
+        assert!(lo < 0.0 && hi > 0.0, "{lo} {hi}");
+    }
+
+    #[test]
+    fn series_keep_distinct_colour_and_marker_pairs_past_the_palette() {
+        let pairs: std::collections::HashSet<(usize, usize)> = (0..32)
+            .map(|k| (k % PALETTE.len(), marker_style(k)))
+            .collect();
+        assert_eq!(pairs.len(), 32);
+    }
 }

@@ -22,6 +22,16 @@ pub enum Tier {
     Low,
 }
 
+impl Tier {
+    /// As scenario files and output tables write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::High => "high",
+            Tier::Low => "low",
+        }
+    }
+}
+
 /// Which behaviour slot a supplier agent fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]

@@ -624,6 +624,12 @@ fn plugins(s: &Scenario) -> Result {
             }
         }
         let procurement = pl.slots.iter().any(|x| x == "procurement");
+        let fits_investment = |kind: OwnerKind| {
+            pl.slots.iter().any(|x| {
+                (x == "contractor_investment" && kind == OwnerKind::Contractor)
+                    || (x == "competitor_investment" && kind == OwnerKind::Competitor)
+            })
+        };
         match &pl.agents {
             Agents::Keyword(k) if k == "all" => {}
             Agents::Keyword(k) => {
@@ -636,26 +642,27 @@ fn plugins(s: &Scenario) -> Result {
                 for n in names {
                     let ally = s.allies.iter().any(|a| &a.name == n);
                     let supplier = s.suppliers.iter().find(|o| &o.name == n);
-                    let fits = (procurement && ally)
-                        || supplier.is_some_and(|o| {
-                            pl.slots.iter().any(|x| {
-                                (x == "contractor_investment" && o.kind == OwnerKind::Contractor)
-                                    || (x == "competitor_investment"
-                                        && o.kind == OwnerKind::Competitor)
-                            })
-                        });
+                    let fits =
+                        (procurement && ally) || supplier.is_some_and(|o| fits_investment(o.kind));
                     if !fits {
                         return Err(ScenarioError::invalid(
                             f("agents"),
                             format!(
                                 "`{n}` is not an agent of the slots {:?} (an ally for procurement, a contractor or competitor supplier for investment){}",
                                 pl.slots,
+                                // Only names that would fit these slots.
                                 nearest(
                                     n,
                                     s.allies
                                         .iter()
+                                        .filter(|_| procurement)
                                         .map(|a| a.name.as_str())
-                                        .chain(s.suppliers.iter().map(|o| o.name.as_str()))
+                                        .chain(
+                                            s.suppliers
+                                                .iter()
+                                                .filter(|o| fits_investment(o.kind))
+                                                .map(|o| o.name.as_str())
+                                        )
                                 )
                             ),
                         ));

@@ -1028,7 +1028,8 @@ impl World {
         for (li, line) in self.lines.iter_mut().enumerate() {
             if !line.built && cfg.lines[li].online_month <= t {
                 // Added, not set: a new factory may already have brought
-                // the line online with its own capacity (docs/model.md §5).
+                // the line online with its own capacity (docs/model.md §9,
+                // "Levers").
                 line.built = true;
                 line.online = true;
                 line.capacity += cfg.lines[li].capacity;
@@ -1793,16 +1794,13 @@ impl World {
                 if !dk.is_finite() || dk < 0.0 {
                     // Named as orders.csv names lines, not by batch index.
                     let lp = &cfg.lines[li];
-                    let tier = match lp.tier {
-                        crate::scenario::Tier::High => "high",
-                        crate::scenario::Tier::Low => "low",
-                    };
                     return Err(fault(
                         Some(k),
                         format!(
-                            "tranche {dk} for line {}/{}/{tier} is not a finite non-negative number",
+                            "tranche {dk} for line {}/{}/{} is not a finite non-negative number",
                             cfg.scenario.suppliers[lp.owner].name,
-                            cfg.scenario.categories[lp.category].name
+                            cfg.scenario.categories[lp.category].name,
+                            lp.tier.as_str()
                         ),
                     ));
                 }
