@@ -1528,14 +1528,18 @@ impl World {
                 line.started.clear();
             }
             // Deliveries due this month: the run of due shipments at the
-            // front (a later one waits behind an earlier one not yet due).
-            let due = line.shipments.iter().take_while(|s| s.month <= t).count();
-            if due == 0 {
+            // front (a later one waits behind an earlier one not yet due),
+            // taken in one pass.
+            let is_due = |s: &Shipment| s.month <= t;
+            if !line.shipments.front().is_some_and(is_due) {
                 continue;
             }
             let by_region = &mut by_region_acc[e * nreg..(e + 1) * nreg];
             let by_category = &mut by_category_acc[e * ncat + lp.category];
-            for s in line.shipments.drain(..due) {
+            while line.shipments.front().is_some_and(is_due) {
+                let Some(s) = line.shipments.pop_front() else {
+                    break;
+                };
                 if s.order == NO_ORDER {
                     *cash += lp.price_index * s.tiv;
                     acc.deliveries_domestic_tiv += s.tiv;
@@ -1969,6 +1973,18 @@ fn produce_line(
     line.output = Some((foreign, domestic));
 }
 
+/// `a.min(b)` for numbers that are never NaN (capacities, sizes and
+/// budgets are finite): a compare and a select, without `f64::min`'s NaN
+/// handling, in the loop over every queued order of every line.
+#[inline(always)]
+fn lesser(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
 fn backlog_order_book(line: &LineState) -> f64 {
     line.backlog_domestic + line.backlog_foreign_approved.max(0.0)
 }
@@ -2085,7 +2101,7 @@ impl Production<'_> {
             // A cancelled entry (nothing left): dropped after the month.
             mark_gone(&mut self.gone_end, priority, k);
         }
-        let mut take = cap.min(remaining).min(budget);
+        let mut take = lesser(lesser(cap, remaining), budget);
         if take <= 0.0 {
             return 0.0;
         }
