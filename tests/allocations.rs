@@ -9,6 +9,10 @@ use std::sync::Arc;
 #[path = "../src/alloc_count.rs"]
 mod alloc_count;
 
+/// The allocator's count is the process's: tests that read it run one at
+/// a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn allocations_per_month(scenario: &str) -> Vec<(i32, u64)> {
     let s = dibsim_experiments::loader::load(scenario, &[])
         .unwrap()
@@ -32,6 +36,7 @@ fn allocations_per_month(scenario: &str) -> Vec<(i32, u64)> {
 /// before the order slots, month buckets and line queues were reused.)
 #[test]
 fn a_settled_run_allocates_almost_never() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     for scenario in ["baseline", "strategy-2026"] {
         let per_month = allocations_per_month(scenario);
         let reported: Vec<u64> = per_month
@@ -52,4 +57,34 @@ fn a_settled_run_allocates_almost_never() {
             reported.len()
         );
     }
+}
+
+/// A fork (what `compare` and a sweep run for every scenario after the
+/// first) keeps the capacity of the run it comes from: its queues,
+/// shipments and recorder do not grow again, copying every entry, in its
+/// first months.
+#[test]
+fn a_forked_run_does_not_grow_its_buffers_again() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let load = |name: &str| {
+        let s = dibsim_experiments::loader::load(name, &[])
+            .unwrap()
+            .scenario;
+        dibsim_experiments::prepare(&s).unwrap()
+    };
+    let base = load("baseline");
+    let lever = load("faster-approvals");
+    let start = lever.cfg.scenario.policy.start_month;
+    let mut w = dibsim_core::World::new(Arc::clone(&base.cfg), base.behaviours.clone(), 1).unwrap();
+    while w.month() < start {
+        w.step().unwrap();
+    }
+    let mut f = w.fork(Arc::clone(&lever.cfg)).unwrap();
+    // The fork's first year, month by month.
+    let before = alloc_count::allocations();
+    for _ in 0..12 {
+        f.step().unwrap();
+    }
+    let n = alloc_count::allocations() - before;
+    assert!(n <= 2, "{n} allocations in the fork's first 12 months");
 }

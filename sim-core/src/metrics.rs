@@ -70,7 +70,7 @@ impl ExporterMonth {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Recorder {
     pub exporters: Vec<String>,
     pub start_year: i32,
@@ -90,6 +90,35 @@ pub struct Recorder {
 }
 
 pub const SHARE_WINDOW_MONTHS: usize = 60;
+
+/// A copy of `v` with room for the whole run, as [`Recorder::new`] reserves
+/// it: a forked run's recorder then appends its months without growing.
+fn clone_with_capacity<T: Clone>(v: &Vec<T>) -> Vec<T> {
+    let mut c = Vec::with_capacity(v.capacity());
+    c.extend_from_slice(v);
+    c
+}
+
+impl Clone for Recorder {
+    fn clone(&self) -> Self {
+        Recorder {
+            exporters: self.exporters.clone(),
+            start_year: self.start_year,
+            rows: clone_with_capacity(&self.rows),
+            regions: self.regions.clone(),
+            region_rows: clone_with_capacity(&self.region_rows),
+            categories: self.categories.clone(),
+            by_region_rows: clone_with_capacity(&self.by_region_rows),
+            by_category_rows: clone_with_capacity(&self.by_category_rows),
+            trailing: {
+                let mut t = VecDeque::with_capacity(self.trailing.capacity());
+                t.extend(self.trailing.iter().map(clone_with_capacity));
+                t
+            },
+            window_sum: self.window_sum.clone(),
+        }
+    }
+}
 
 impl Recorder {
     pub fn new(cfg: &Compiled) -> Recorder {

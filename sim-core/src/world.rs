@@ -126,7 +126,7 @@ struct Need {
     excluded: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct AllyState {
     log_threat: f64,
     rng: ChaCha8Rng,
@@ -138,6 +138,20 @@ struct AllyState {
     overdue: Vec<OpenOrder>,
     /// Orders this ally cancels this month, in `overdue`'s order (scratch).
     cancelled: Vec<u32>,
+}
+
+/// A fork's ally keeps its buffers' capacity, as a line does.
+impl Clone for AllyState {
+    fn clone(&self) -> Self {
+        AllyState {
+            log_threat: self.log_threat,
+            rng: self.rng.clone(),
+            returned: clone_with_capacity(&self.returned),
+            needs: clone_with_capacity(&self.needs),
+            overdue: clone_with_capacity(&self.overdue),
+            cancelled: clone_with_capacity(&self.cancelled),
+        }
+    }
 }
 
 /// An order that may be cancelled (step 8). Ordered by `seq` (placement).
@@ -170,7 +184,7 @@ struct Shipment {
     region: u32,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct LineState {
     pub online: bool,
     /// The line's own capacity has arrived (its online month has come). A new
@@ -272,10 +286,50 @@ struct MonthBuckets {
 
 /// A copy of `v` with `v`'s capacity (a derived clone keeps only the length),
 /// so a forked run's buffers allocate no more than the run it came from.
-fn clone_with_capacity<T: Copy>(v: &Vec<T>) -> Vec<T> {
+fn clone_with_capacity<T: Clone>(v: &Vec<T>) -> Vec<T> {
     let mut c = Vec::with_capacity(v.capacity());
     c.extend_from_slice(v);
     c
+}
+
+/// As [`clone_with_capacity`], for a ring buffer.
+fn deque_with_capacity<T: Copy>(v: &VecDeque<T>) -> VecDeque<T> {
+    let mut c = VecDeque::with_capacity(v.capacity());
+    c.extend(v.iter().copied());
+    c
+}
+
+/// A fork's line keeps its queues' capacity: a derived clone would keep
+/// only their lengths, and the forked run would grow them again, copying
+/// every entry, in its first busy months.
+impl Clone for LineState {
+    fn clone(&self) -> Self {
+        LineState {
+            online: self.online,
+            built: self.built,
+            capacity: self.capacity,
+            base_capacity: self.base_capacity,
+            pipeline: clone_with_capacity(&self.pipeline),
+            pipeline_total: self.pipeline_total,
+            domestic_per_month: self.domestic_per_month,
+            domestic_entries: deque_with_capacity(&self.domestic_entries),
+            backlog_domestic: self.backlog_domestic,
+            queue_priority: deque_with_capacity(&self.queue_priority),
+            queue: deque_with_capacity(&self.queue),
+            backlog_foreign: self.backlog_foreign,
+            backlog_foreign_priority: self.backlog_foreign_priority,
+            backlog_foreign_approved: self.backlog_foreign_approved,
+            shipments: deque_with_capacity(&self.shipments),
+            tickets: self.tickets,
+            idle_months: self.idle_months,
+            output: self.output,
+            started: clone_with_capacity(&self.started),
+            ordered: self.ordered,
+            produced: self.produced,
+            cancelled: self.cancelled,
+            denied: self.denied,
+        }
+    }
 }
 
 /// A clone keeps each bucket's capacity ([`clone_with_capacity`]).
@@ -423,7 +477,6 @@ impl DueRing {
 }
 
 /// One simulation: state, behaviours and recorder. Clone it to fork.
-#[derive(Clone)]
 pub struct World {
     cfg: Arc<Compiled>,
     behaviours: Behaviours,
@@ -475,6 +528,45 @@ pub struct World {
     /// forced ([`World::set_parallel`]); else see [`World::on_rayon`].
     /// Either way gives the same bytes.
     parallel: Option<bool>,
+}
+
+/// A fork: every buffer keeps the capacity the run it comes from had grown
+/// to ([`clone_with_capacity`]), so that the forked run, like the original
+/// once settled, allocates (almost) nothing (`tests/allocations.rs`).
+impl Clone for World {
+    fn clone(&self) -> Self {
+        World {
+            cfg: Arc::clone(&self.cfg),
+            behaviours: self.behaviours.clone(),
+            month: self.month,
+            world_rng: self.world_rng.clone(),
+            allies: self.allies.clone(),
+            owners: self.owners.clone(),
+            lines: clone_with_capacity(&self.lines),
+            reputation: self.reputation.clone(),
+            orders: clone_with_capacity(&self.orders),
+            free_orders: clone_with_capacity(&self.free_orders),
+            ended_orders: clone_with_capacity(&self.ended_orders),
+            approvals: self.approvals.clone(),
+            entries: self.entries.clone(),
+            overdue: self.overdue.clone(),
+            placed_orders: self.placed_orders,
+            ledger: self.ledger.as_ref().map(clone_with_capacity),
+            by_region_acc: self.by_region_acc.clone(),
+            by_category_acc: self.by_category_acc.clone(),
+            quotes: clone_with_capacity(&self.quotes),
+            acc: self.acc.clone(),
+            region_acc: self.region_acc.clone(),
+            recorder: self.recorder.clone(),
+            rows: clone_with_capacity(&self.rows),
+            month_batch: self.month_batch.clone(),
+            prepared_chunks: self.prepared_chunks.clone(),
+            invest_views: clone_with_capacity(&self.invest_views),
+            invest_tranches: clone_with_capacity(&self.invest_tranches),
+            lag_terms: self.lag_terms,
+            parallel: self.parallel,
+        }
+    }
 }
 
 /// Steps 1, 4 and the offers of step 5 for ally `i`: its threat, its
@@ -672,7 +764,7 @@ fn batch_allies(cfg: &Compiled, reqs: &[ReqView]) -> String {
 /// into batches of consecutive allies that share a procurement behaviour:
 /// each batch is one call, and its buffers are slices of these, so nothing
 /// is copied on the way to a behaviour (or a plugin).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct MonthBatch {
     reqs: Vec<ReqView>,
     offers: Vec<Offer>,
@@ -691,12 +783,39 @@ struct MonthBatch {
 /// Requirements and offers of [`PREPARE_CHUNK`] consecutive allies, as
 /// the parallel decide prepared them (offer starts count from the chunk's
 /// first offer).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct PreparedChunk {
     reqs: Vec<ReqView>,
     offers: Vec<Offer>,
     /// Per ally of the chunk: where its requirements and offers end.
     ends: Vec<(u32, u32)>,
+}
+
+/// Scratch buffers keep their capacity in a fork ([`clone_with_capacity`]).
+impl Clone for PreparedChunk {
+    fn clone(&self) -> Self {
+        PreparedChunk {
+            reqs: clone_with_capacity(&self.reqs),
+            offers: clone_with_capacity(&self.offers),
+            ends: clone_with_capacity(&self.ends),
+        }
+    }
+}
+
+impl Clone for MonthBatch {
+    fn clone(&self) -> Self {
+        MonthBatch {
+            reqs: clone_with_capacity(&self.reqs),
+            offers: clone_with_capacity(&self.offers),
+            choices: clone_with_capacity(&self.choices),
+            ally_reqs: clone_with_capacity(&self.ally_reqs),
+            ally_offer_base: clone_with_capacity(&self.ally_offer_base),
+            batches: clone_with_capacity(&self.batches),
+            open_slot: self.open_slot,
+            open_reqs: self.open_reqs,
+            open_offers: self.open_offers,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
