@@ -478,6 +478,7 @@ fn time_runs(p: &Prepared, runs: u32) -> Result<f64> {
 
 /// Allocations per reported month of one run (seed 1), stepping the world.
 fn allocations_per_month(p: &Prepared) -> Result<f64> {
+    crate::alloc_count::start();
     let mut w = dibsim_core::World::new(std::sync::Arc::clone(&p.cfg), p.behaviours.clone(), 1)?;
     let mut n = 0u64;
     let mut months = 0u64;

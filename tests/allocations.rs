@@ -14,6 +14,7 @@ mod alloc_count;
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn allocations_per_month(scenario: &str) -> Vec<(i32, u64)> {
+    alloc_count::start();
     let s = dibsim_experiments::loader::load(scenario, &[])
         .unwrap()
         .scenario;
@@ -80,6 +81,7 @@ fn a_forked_run_does_not_grow_its_buffers_again() {
         w.step().unwrap();
     }
     let mut f = w.fork(Arc::clone(&lever.cfg)).unwrap();
+    alloc_count::start();
     // The fork's first year, month by month.
     let before = alloc_count::allocations();
     for _ in 0..12 {
