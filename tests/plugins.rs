@@ -363,8 +363,7 @@ fn loading_refuses_bad_libraries_with_the_file_and_the_problem_named() {
     );
     // A message length past the buffer is named as the ABI violation it is,
     // and only the bytes written are shown.
-    let badlen = c_fixture("bad_error_length");
-    let flag = format!("investment={badlen}");
+    let flag = format!("investment={}", c_fixture("create_faults"));
     let o = run(&["run", "baseline", "--months", "12", "--plugin", &flag]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
@@ -373,9 +372,17 @@ fn loading_refuses_bad_libraries_with_the_file_and_the_problem_named() {
         "{err:?}"
     );
     // A panic status from C is a failed create, whatever its message says.
-    let flag = format!("investment={}", c_fixture("panic_in_create"));
     refused(
-        &["run", "baseline", "--months", "12", "--plugin", &flag],
+        &[
+            "run",
+            "baseline",
+            "--months",
+            "12",
+            "--plugin",
+            &flag,
+            "--set",
+            "plugins.0.params.fault=\"panic\"",
+        ],
         &["its create function failed", "panicked: boom"],
     );
     // A newer minor version loads and runs.

@@ -202,6 +202,12 @@ fn a_sweep_report_charts_the_parameter_against_the_share() {
     assert_eq!(rows, 1 + 6);
 }
 
+/// The settings of the switch the fixtures sweep, as the chart labels them.
+const SWITCH_LABELS: [&str; 2] = [
+    "policy.export_by_design=false",
+    "policy.export_by_design=true",
+];
+
 /// The text of every `<text>` element in the sweep's first chart.
 fn sweep_chart_texts(fixture: &str, dir: &Path) -> (Vec<String>, usize) {
     let sw = dir.join("sw");
@@ -233,10 +239,7 @@ fn sweep_chart_texts(fixture: &str, dir: &Path) -> (Vec<String>, usize) {
 fn a_sweep_over_a_switch_alone_is_charted_point_by_point() {
     let dir = tempfile::tempdir().unwrap();
     let (texts, rows) = sweep_chart_texts("tests/fixtures/sweeps/boolean.toml", dir.path());
-    for label in [
-        "policy.export_by_design=false",
-        "policy.export_by_design=true",
-    ] {
+    for label in SWITCH_LABELS {
         assert!(
             texts.iter().any(|t| t == label),
             "{label} is not a label of the chart: {texts:?}"
@@ -250,10 +253,7 @@ fn a_switch_crossed_with_a_number_is_one_line_per_setting_with_a_legend() {
     let dir = tempfile::tempdir().unwrap();
     let (texts, rows) = sweep_chart_texts("tests/fixtures/sweeps/boolean_numeric.toml", dir.path());
     // The legend names each setting of the switch once.
-    for label in [
-        "policy.export_by_design=false",
-        "policy.export_by_design=true",
-    ] {
+    for label in SWITCH_LABELS {
         assert_eq!(
             texts.iter().filter(|t| *t == label).count(),
             1,

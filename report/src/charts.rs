@@ -404,20 +404,22 @@ pub fn param_line(
             let c = colour(k);
             let style = marker_style(k);
             // A point whose runs all failed has no mean: the line breaks
-            // there rather than dropping to the axis.
-            let mut segments: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-            for p in &s.pts {
-                if p.1.is_finite() {
-                    if let Some(seg) = segments.last_mut() {
-                        seg.push((p.0, p.1));
-                    }
-                } else if segments.last().is_some_and(|l| !l.is_empty()) {
-                    segments.push(Vec::new());
-                }
+            // there rather than dropping to the axis. The first piece (empty
+            // if every point failed) carries the legend entry.
+            let mut segments: Vec<&[(f64, f64, f64, f64)]> = s
+                .pts
+                .split(|p| !p.1.is_finite())
+                .filter(|seg| !seg.is_empty())
+                .collect();
+            if segments.is_empty() {
+                segments.push(&[]);
             }
             for (i, seg) in segments.into_iter().enumerate() {
                 let drawn = chart
-                    .draw_series(LineSeries::new(seg, c.stroke_width(2)))
+                    .draw_series(LineSeries::new(
+                        seg.iter().map(|p| (p.0, p.1)),
+                        c.stroke_width(2),
+                    ))
                     .map_err(err)?;
                 if i == 0 && !s.label.is_empty() {
                     drawn.label(s.label.clone()).legend(move |(x, y)| {

@@ -11,6 +11,7 @@
 //! arrive as text or values, behaviours as trait objects ([`behaviour`]).
 
 pub mod behaviour;
+mod buffers;
 pub mod compiled;
 pub mod compose;
 pub mod error;

@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 
+use crate::buffers::{clone_with_capacity, deque_with_capacity};
 use crate::compiled::Compiled;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -91,14 +92,8 @@ pub struct Recorder {
 
 pub const SHARE_WINDOW_MONTHS: usize = 60;
 
-/// A copy of `v` with room for the whole run, as [`Recorder::new`] reserves
-/// it: a forked run's recorder then appends its months without growing.
-fn clone_with_capacity<T: Clone>(v: &Vec<T>) -> Vec<T> {
-    let mut c = Vec::with_capacity(v.capacity());
-    c.extend_from_slice(v);
-    c
-}
-
+/// A fork's recorder keeps the room for the whole run that
+/// [`Recorder::new`] reserved, so it appends its months without growing.
 impl Clone for Recorder {
     fn clone(&self) -> Self {
         Recorder {
@@ -110,11 +105,7 @@ impl Clone for Recorder {
             categories: self.categories.clone(),
             by_region_rows: clone_with_capacity(&self.by_region_rows),
             by_category_rows: clone_with_capacity(&self.by_category_rows),
-            trailing: {
-                let mut t = VecDeque::with_capacity(self.trailing.capacity());
-                t.extend(self.trailing.iter().map(clone_with_capacity));
-                t
-            },
+            trailing: deque_with_capacity(&self.trailing, clone_with_capacity),
             window_sum: self.window_sum.clone(),
         }
     }

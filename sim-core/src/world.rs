@@ -30,6 +30,7 @@ use rand_distr::{Distribution, Poisson, StandardNormal};
 use crate::behaviour::{
     Behaviours, LineView, Offer, ProcurementBatch, Requirement as ReqView, OUTSIDE,
 };
+use crate::buffers::{clone_with_capacity, deque_with_capacity};
 use crate::compiled::Compiled;
 use crate::error::RunError;
 use crate::ledger::{OrderRecord, Outcome};
@@ -284,21 +285,6 @@ struct MonthBuckets {
     buckets: Vec<Vec<u32>>,
 }
 
-/// A copy of `v` with `v`'s capacity (a derived clone keeps only the length),
-/// so a forked run's buffers allocate no more than the run it came from.
-fn clone_with_capacity<T: Clone>(v: &Vec<T>) -> Vec<T> {
-    let mut c = Vec::with_capacity(v.capacity());
-    c.extend_from_slice(v);
-    c
-}
-
-/// As [`clone_with_capacity`], for a ring buffer.
-fn deque_with_capacity<T: Copy>(v: &VecDeque<T>) -> VecDeque<T> {
-    let mut c = VecDeque::with_capacity(v.capacity());
-    c.extend(v.iter().copied());
-    c
-}
-
 /// A fork's line keeps its queues' capacity: a derived clone would keep
 /// only their lengths, and the forked run would grow them again, copying
 /// every entry, in its first busy months.
@@ -312,14 +298,14 @@ impl Clone for LineState {
             pipeline: clone_with_capacity(&self.pipeline),
             pipeline_total: self.pipeline_total,
             domestic_per_month: self.domestic_per_month,
-            domestic_entries: deque_with_capacity(&self.domestic_entries),
+            domestic_entries: deque_with_capacity(&self.domestic_entries, Clone::clone),
             backlog_domestic: self.backlog_domestic,
-            queue_priority: deque_with_capacity(&self.queue_priority),
-            queue: deque_with_capacity(&self.queue),
+            queue_priority: deque_with_capacity(&self.queue_priority, Clone::clone),
+            queue: deque_with_capacity(&self.queue, Clone::clone),
             backlog_foreign: self.backlog_foreign,
             backlog_foreign_priority: self.backlog_foreign_priority,
             backlog_foreign_approved: self.backlog_foreign_approved,
-            shipments: deque_with_capacity(&self.shipments),
+            shipments: deque_with_capacity(&self.shipments, Clone::clone),
             tickets: self.tickets,
             idle_months: self.idle_months,
             output: self.output,
@@ -1649,16 +1635,10 @@ impl World {
             // Deliveries due this month: the run of due shipments at the
             // front (a later one waits behind an earlier one not yet due),
             // taken in one pass.
-            let is_due = |s: &Shipment| s.month <= t;
-            if !line.shipments.front().is_some_and(is_due) {
-                continue;
-            }
             let by_region = &mut by_region_acc[e * nreg..(e + 1) * nreg];
             let by_category = &mut by_category_acc[e * ncat + lp.category];
-            while line.shipments.front().is_some_and(is_due) {
-                let Some(s) = line.shipments.pop_front() else {
-                    break;
-                };
+            while let Some(&s) = line.shipments.front().filter(|s| s.month <= t) {
+                line.shipments.pop_front();
                 if s.order == NO_ORDER {
                     *cash += lp.price_index * s.tiv;
                     acc.deliveries_domestic_tiv += s.tiv;

@@ -384,14 +384,19 @@ fn fault(status: i32, err: &abi::ErrorOut, buf: &[u8]) -> BehaviourFault {
                     format!("; the buffer holds: {text}")
                 }
             )
-        } else if status == abi::STATUS_PANIC && text.is_empty() {
-            // Worded "panicked..." so that check_params tells it from a refusal.
-            format!("panicked (status {status}) without a message")
+        } else if status == abi::STATUS_PANIC {
+            // Always worded "panicked...": check_params tells a failed
+            // create from a refusal of the params by it.
+            if text.is_empty() {
+                format!("panicked (status {status}) without a message")
+            } else if text.starts_with("panicked") {
+                text
+            } else {
+                format!("panicked: {text}")
+            }
         } else if text.is_empty() {
-            format!("the plugin {what} (status {status}) without a message")
-        } else if status == abi::STATUS_PANIC && !text.starts_with("panicked") {
-            format!("panicked: {text}")
-        } else if status == abi::STATUS_PANIC || text.starts_with("panicked") {
+            format!("the plugin returned an error (status {status}) without a message")
+        } else if text.starts_with("panicked") {
             text
         } else {
             format!("status {status}: {text}")
