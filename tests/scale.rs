@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use dibsim_core::behaviour::{BehaviourFault, Procurement, ProcurementBatch};
 use dibsim_core::run::run_one;
 use dibsim_core::World;
 use dibsim_experiments::output::timeseries_csv;
@@ -100,10 +101,31 @@ fn parallel_phases_change_nothing() {
     }
 }
 
+/// The built-in choice behind a behaviour that does not say it chooses
+/// requirement by requirement, as a plugin does not: it gets whole batches,
+/// chosen after the parallel pass, not in it.
+struct WholeBatches(Arc<dyn Procurement>);
+
+impl Procurement for WholeBatches {
+    fn name(&self) -> &str {
+        "whole-batches"
+    }
+    fn choose(
+        &self,
+        batch: &ProcurementBatch<'_>,
+        choices: &mut [i32],
+    ) -> Result<(), BehaviourFault> {
+        self.0.choose(batch, choices)
+    }
+}
+
 /// Allies in runs of different behaviour slots (two copies of the built-in
 /// choice, in runs of 50 and of 256 allies against the parallel decide's chunks of 128):
 /// the batches split where the slot changes, and the parallel and one-pass
-/// paths still give the same bytes, the same as with one slot.
+/// paths still give the same bytes, the same as with one slot. With the
+/// second slot taking whole batches, the parallel pass chooses some chunks
+/// itself and leaves the others' to batches, and the orders still come in
+/// ally order.
 #[test]
 fn batches_of_mixed_behaviours_are_the_same_in_parallel() {
     let p = prepare(&world(10, 36)).unwrap();
@@ -129,6 +151,11 @@ fn batches_of_mixed_behaviours_are_the_same_in_parallel() {
         assert!(
             reference == run(&mixed, true),
             "parallel, runs of {run_len}: differ"
+        );
+        mixed.procurement[1] = Arc::new(WholeBatches(Arc::clone(&mixed.procurement[0])));
+        assert!(
+            reference == run(&mixed, true),
+            "parallel, runs of {run_len} with whole batches: differ"
         );
     }
 }

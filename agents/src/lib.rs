@@ -62,6 +62,11 @@ impl Procurement for LogitProcurement {
         "builtin-logit"
     }
 
+    /// A requirement's choice reads only its own offers and draws.
+    fn per_requirement(&self) -> bool {
+        true
+    }
+
     fn choose(
         &self,
         batch: &ProcurementBatch<'_>,

@@ -99,6 +99,14 @@ pub trait Procurement: Send + Sync {
         batch: &ProcurementBatch<'_>,
         choices: &mut [i32],
     ) -> Result<(), BehaviourFault>;
+    /// `true` if each requirement's choice depends on nothing but the
+    /// requirement, its offers and the tastes (no state, nothing read across
+    /// the batch): the core may then hand it any split of a month's
+    /// requirements, in parallel, and must get the same choices. A plugin
+    /// says nothing of the kind, and gets whole batches.
+    fn per_requirement(&self) -> bool {
+        false
+    }
     /// This behaviour for a new run, with fresh per-run state (a plugin's);
     /// `None` when it has none and can be shared.
     fn for_run(&self) -> Result<Option<Arc<dyn Procurement>>, BehaviourFault> {

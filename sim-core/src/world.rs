@@ -28,7 +28,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson, StandardNormal};
 
 use crate::behaviour::{
-    Behaviours, LineView, Offer, ProcurementBatch, Requirement as ReqView, OUTSIDE,
+    Behaviours, LineView, Offer, Procurement, ProcurementBatch, Requirement as ReqView, OUTSIDE,
 };
 use crate::buffers::{clone_with_capacity, deque_with_capacity};
 use crate::compiled::Compiled;
@@ -721,6 +721,48 @@ fn overdue_from(placed: i32, limit: f64, months: i32) -> Option<i32> {
 }
 
 /// Up to five names, then how many more: "A, B and 3 more".
+/// Step 5 for one batch: the behaviour's choices, each checked to be an
+/// offer of its requirement or `OUTSIDE`; a fault names the behaviour, the
+/// ally and the month.
+fn choose_checked(
+    cfg: &Compiled,
+    behaviour: &dyn Procurement,
+    batch: &ProcurementBatch<'_>,
+    choices: &mut [i32],
+) -> Result<(), RunError> {
+    let fault = |item: Option<usize>, message: String| RunError::Behaviour {
+        behaviour: behaviour.name().to_string(),
+        slot: "ally procurement",
+        agent: match item.and_then(|k| batch.requirements.get(k)) {
+            Some(req) => cfg.scenario.allies[req.ally as usize].name.clone(),
+            None => batch_allies(cfg, batch.requirements),
+        },
+        month: batch.month,
+        start_year: cfg.scenario.start_year,
+        message,
+    };
+    behaviour
+        .choose(batch, choices)
+        .map_err(|f| fault(f.item, f.message))?;
+    for (k, (&c, req)) in choices.iter().zip(batch.requirements).enumerate() {
+        if c != OUTSIDE && (c < 0 || c as u32 >= req.offer_count) {
+            return Err(fault(
+                Some(k),
+                if req.offer_count == 0 {
+                    format!("requirement {k} of the batch chose offer {c}, but it has no offers (valid: -1 for none)")
+                } else {
+                    format!(
+                        "requirement {k} of the batch chose offer {c}, but it has {} offers (valid: -1 for none, 0 to {})",
+                        req.offer_count,
+                        req.offer_count - 1
+                    )
+                },
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn name_list(names: &[&str]) -> String {
     let mut v: Vec<&str> = Vec::new();
     for n in names {
@@ -775,6 +817,12 @@ struct PreparedChunk {
     offers: Vec<Offer>,
     /// Per ally of the chunk: where its requirements and offers end.
     ends: Vec<(u32, u32)>,
+    /// When the chunk's allies share a behaviour that chooses requirement
+    /// by requirement ([`Procurement::per_requirement`]): its choices, made
+    /// in the parallel pass (else empty, and chosen later in a batch).
+    choices: Vec<i32>,
+    chosen: bool,
+    fault: Option<RunError>,
 }
 
 /// Scratch buffers keep their capacity in a fork ([`clone_with_capacity`]).
@@ -784,6 +832,9 @@ impl Clone for PreparedChunk {
             reqs: clone_with_capacity(&self.reqs),
             offers: clone_with_capacity(&self.offers),
             ends: clone_with_capacity(&self.ends),
+            choices: clone_with_capacity(&self.choices),
+            chosen: self.chosen,
+            fault: None,
         }
     }
 }
@@ -876,6 +927,41 @@ impl MonthBatch {
             ..*r
         }));
         self.offers.extend_from_slice(&chunk.offers);
+        self.choices.resize(self.reqs.len(), OUTSIDE);
+    }
+
+    /// Appends a chunk whose choices are made (outside any batch): each
+    /// requirement with the one offer it chose (its choice becomes 0), so
+    /// the month's other offers are never copied.
+    fn append_chosen(&mut self, first: usize, chunk: &PreparedChunk) {
+        self.finish();
+        let base = self.offers.len() as u32;
+        let mut r0 = 0;
+        for (j, &(r1, _)) in chunk.ends.iter().enumerate() {
+            debug_assert_eq!(self.ally_reqs.len(), first + j);
+            self.ally_reqs.push((self.reqs.len() as u32, r1 - r0));
+            self.ally_offer_base.push(base);
+            for (r, &c) in chunk.reqs[r0 as usize..r1 as usize]
+                .iter()
+                .zip(&chunk.choices[r0 as usize..r1 as usize])
+            {
+                let offer_start = self.offers.len() as u32 - base;
+                let offer_count = if c == OUTSIDE {
+                    0
+                } else {
+                    self.offers
+                        .push(chunk.offers[(r.offer_start + c as u32) as usize]);
+                    1
+                };
+                self.reqs.push(ReqView {
+                    offer_start,
+                    offer_count,
+                    ..*r
+                });
+                self.choices.push(if c == OUTSIDE { OUTSIDE } else { 0 });
+            }
+            r0 = r1;
+        }
     }
 
     /// Closes the open batch (an empty one is dropped).
@@ -1067,6 +1153,14 @@ impl World {
 
     /// Runs months until `month` (exclusive) or the end.
     pub fn run_until(&mut self, month: i32) -> Result<(), RunError> {
+        if self.on_rayon() && rayon::current_thread_index().is_none() {
+            // A large world's months on a pool thread: each parallel phase
+            // then starts on this thread at once, and only the others need
+            // waking, instead of the caller handing every phase to the pool
+            // and sleeping until it is done (a wake-up each way, some
+            // 20-60 us on this kind of machine, several times a month).
+            return rayon::scope(|_| self.run_until(month));
+        }
         while self.month < month.min(self.cfg.months) {
             self.step()?;
         }
@@ -1314,15 +1408,45 @@ impl World {
                     out.reqs.clear();
                     out.offers.clear();
                     out.ends.clear();
+                    out.choices.clear();
+                    out.chosen = false;
+                    out.fault = None;
                     for (j, ally) in allies.iter_mut().enumerate() {
                         let i = c * PREPARE_CHUNK + j;
                         prepare(i, ally, &mut out.reqs, &mut out.offers, 0);
                         out.ends
                             .push((out.reqs.len() as u32, out.offers.len() as u32));
                     }
+                    // Step 5 here too, where the chunk's behaviour allows
+                    // it: one fork-join a month fewer, and the offers stay
+                    // in this thread's cache and are never copied.
+                    let first = c * PREPARE_CHUNK;
+                    let chunk_slots = &slots[first..first + allies.len()];
+                    let behaviour = &behaviours.procurement[chunk_slots[0] as usize];
+                    if behaviour.per_requirement()
+                        && chunk_slots.iter().all(|&s| s == chunk_slots[0])
+                    {
+                        out.choices.resize(out.reqs.len(), OUTSIDE);
+                        let batch = ProcurementBatch {
+                            month: t,
+                            tastes: &cfg.tastes,
+                            requirements: &out.reqs,
+                            offers: &out.offers,
+                        };
+                        out.fault =
+                            choose_checked(cfg, &**behaviour, &batch, &mut out.choices).err();
+                        out.chosen = true;
+                    }
                 });
+            if let Some(fault) = chunks.iter_mut().find_map(|c| c.fault.take()) {
+                return Err(fault);
+            }
             for (c, chunk) in chunks.iter().enumerate() {
                 let first = c * PREPARE_CHUNK;
+                if chunk.chosen {
+                    mb.append_chosen(first, chunk);
+                    continue;
+                }
                 let chunk_slots = &slots[first..first + chunk.ends.len()];
                 if chunk_slots.iter().all(|&s| s == chunk_slots[0]) {
                     // The usual case: the whole chunk in one batch.
@@ -1344,6 +1468,7 @@ impl World {
                             ..*r
                         }));
                     mb.offers.extend_from_slice(&chunk.offers[o0..o1 as usize]);
+                    mb.choices.resize(mb.reqs.len(), OUTSIDE);
                     mb.close_ally(i);
                     (r0, o0) = (r1 as usize, o1 as usize);
                 }
@@ -1371,36 +1496,7 @@ impl World {
                 requirements: &mb.reqs[r.clone()],
                 offers: &mb.offers[o],
             };
-            let fault = |item: Option<usize>, message: String| RunError::Behaviour {
-                behaviour: behaviour.name().to_string(),
-                slot: "ally procurement",
-                agent: match item.and_then(|k| batch.requirements.get(k)) {
-                    Some(req) => cfg.scenario.allies[req.ally as usize].name.clone(),
-                    None => batch_allies(cfg, batch.requirements),
-                },
-                month: t,
-                start_year: cfg.scenario.start_year,
-                message,
-            };
-            behaviour
-                .choose(&batch, &mut mb.choices[r.clone()])
-                .map_err(|f| fault(f.item, f.message))?;
-            for (k, (&c, req)) in mb.choices[r].iter().zip(batch.requirements).enumerate() {
-                if c != OUTSIDE && (c < 0 || c as u32 >= req.offer_count) {
-                    return Err(fault(
-                        Some(k),
-                        if req.offer_count == 0 {
-                            format!("requirement {k} of the batch chose offer {c}, but it has no offers (valid: -1 for none)")
-                        } else {
-                            format!(
-                                "requirement {k} of the batch chose offer {c}, but it has {} offers (valid: -1 for none, 0 to {})",
-                                req.offer_count,
-                                req.offer_count - 1
-                            )
-                        },
-                    ));
-                }
-            }
+            choose_checked(cfg, &**behaviour, &batch, &mut mb.choices[r])?;
         }
         Ok(())
     }
