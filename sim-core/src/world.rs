@@ -2202,15 +2202,15 @@ impl Production<'_> {
     /// oldest entry first. Returns what it produced.
     fn foreign_fifo(&mut self, budget: f64) -> f64 {
         let mut left = budget;
-        self.serve_queue(true, &mut left);
-        self.serve_queue(false, &mut left);
+        self.serve_queue::<true>(&mut left);
+        self.serve_queue::<false>(&mut left);
         budget - left
     }
 
     /// Produces from one foreign queue (the priority class or the ordinary
     /// one), oldest entry first, while `left` lasts.
-    fn serve_queue(&mut self, priority: bool, left: &mut f64) {
-        let n = if priority {
+    fn serve_queue<const PRIORITY: bool>(&mut self, left: &mut f64) {
+        let n = if PRIORITY {
             self.line.queue_priority.len()
         } else {
             self.line.queue.len()
@@ -2219,7 +2219,7 @@ impl Production<'_> {
             if *left <= 1e-12 {
                 break;
             }
-            *left -= self.take_order(priority, k, *left);
+            *left -= self.take_order::<PRIORITY>(k, *left);
         }
     }
 
@@ -2259,7 +2259,7 @@ impl Production<'_> {
     /// entries and ordinary foreign orders by entry month, domestic first on a tie.
     fn shared_queue(&mut self, budget: f64) {
         let mut left = budget;
-        self.serve_queue(true, &mut left);
+        self.serve_queue::<true>(&mut left);
         let n = self.line.queue.len();
         let mut k = 0;
         while left > 1e-12 {
@@ -2269,7 +2269,7 @@ impl Production<'_> {
                 (Some(d), Some(f)) if d <= f => left -= self.domestic(left, Some(d)),
                 (Some(d), None) => left -= self.domestic(left, Some(d)),
                 (_, Some(_)) => {
-                    left -= self.take_order(false, k, left);
+                    left -= self.take_order::<false>(k, left);
                     k += 1;
                 }
                 (None, None) => break,
@@ -2279,8 +2279,8 @@ impl Production<'_> {
 
     /// Produces from entry `k` of a queue up to its monthly cap and `budget`.
     #[inline(always)]
-    fn take_order(&mut self, priority: bool, k: usize, budget: f64) -> f64 {
-        let month = self.month;
+    fn take_order<const PRIORITY: bool>(&mut self, k: usize, budget: f64) -> f64 {
+        let (month, priority) = (self.month, PRIORITY);
         let q = if priority {
             &mut self.line.queue_priority[k]
         } else {
