@@ -411,9 +411,10 @@ mod tests {
         );
     }
 
-    /// Every draw's Gumbel value is at most its bound: at and around
+    /// Every draw's Gumbel value lies between its bounds: at and around
     /// every bin edge (a few ulps either side), at the ends of (0, 1), and
-    /// at a million draws between; and the bound is tight in the middle.
+    /// at a million draws between; outside (0, 1) there are none; and
+    /// both are tight in the middle.
     #[test]
     fn the_gumbel_bound_is_above_every_draw() {
         let b = &*GUMBEL_BOUNDS;

@@ -720,7 +720,6 @@ fn overdue_from(placed: i32, limit: f64, months: i32) -> Option<i32> {
     (first < months).then_some(first)
 }
 
-/// Up to five names, then how many more: "A, B and 3 more".
 /// Step 5 for one batch: the behaviour's choices, each checked to be an
 /// offer of its requirement or `OUTSIDE`; a fault names the behaviour, the
 /// ally and the month.
@@ -763,6 +762,7 @@ fn choose_checked(
     Ok(())
 }
 
+/// Up to five names, then how many more: "A, B and 3 more".
 fn name_list(names: &[&str]) -> String {
     let mut v: Vec<&str> = Vec::new();
     for n in names {
@@ -2280,8 +2280,8 @@ impl Production<'_> {
     /// Produces from entry `k` of a queue up to its monthly cap and `budget`.
     #[inline(always)]
     fn take_order<const PRIORITY: bool>(&mut self, k: usize, budget: f64) -> f64 {
-        let (month, priority) = (self.month, PRIORITY);
-        let q = if priority {
+        let month = self.month;
+        let q = if PRIORITY {
             &mut self.line.queue_priority[k]
         } else {
             &mut self.line.queue[k]
@@ -2294,7 +2294,7 @@ impl Production<'_> {
         let remaining = q.size - q.produced;
         if remaining <= 0.0 {
             // A cancelled entry (nothing left): dropped after the month.
-            mark_gone(&mut self.gone_end, priority, k);
+            mark_gone(&mut self.gone_end, PRIORITY, k);
         }
         let mut take = lesser(lesser(cap, remaining), budget);
         if take <= 0.0 {
@@ -2312,7 +2312,7 @@ impl Production<'_> {
             self.line.started.push((q.id, q.produced));
         }
         if last {
-            mark_gone(&mut self.gone_end, priority, k);
+            mark_gone(&mut self.gone_end, PRIORITY, k);
         }
         self.line.backlog_foreign -= take;
         if q.priority {
