@@ -80,6 +80,10 @@ pub struct Order {
     pub variant_delay: i32,
     pub produced: f64,
     pub excluded: u64,
+    /// Its denial probability, deny_base_e x (1 - a(e, i)), worked out at
+    /// placement (where the offer carries a(e, i)) so that step 6's
+    /// decision reads no ally.
+    pub p_deny: f64,
     /// Month the order joined its line's queue.
     pub entry_month: i32,
     /// Its place in its line's queue (see [`Queued::ticket`]).
@@ -570,6 +574,7 @@ fn prepare_ally(
     i: usize,
     ally: &mut AllyState,
     reqs: &mut Vec<ReqView>,
+    excluded: &mut Vec<u64>,
     offers: &mut Vec<Offer>,
     base: u32,
 ) {
@@ -650,6 +655,7 @@ fn prepare_ally(
                 draw: open_unit(&mut ally.rng),
             });
         }
+        excluded.push(need.excluded);
         reqs.push(ReqView {
             ally: i as u32,
             category: need.category as u32,
@@ -795,13 +801,17 @@ fn batch_allies(cfg: &Compiled, reqs: &[ReqView]) -> String {
 #[derive(Debug, Default)]
 struct MonthBatch {
     reqs: Vec<ReqView>,
+    /// Per requirement, beside `reqs`: the exporters it excludes (step 6
+    /// then reads the month's requirements in sequence, not each ordering
+    /// ally's state: a cache miss each in a large world).
+    excluded: Vec<u64>,
     offers: Vec<Offer>,
     choices: Vec<i32>,
-    /// Per ally: (first requirement, count).
-    ally_reqs: Vec<(u32, u32)>,
-    /// Per ally: where its batch's offers start (its `offer_start`s count
-    /// from there).
-    ally_offer_base: Vec<u32>,
+    /// Per requirement, beside `reqs`: where its batch's offers start (its
+    /// `offer_start` counts from there). Nothing is kept per ally: in a
+    /// large world most allies have no requirement in a month, and step 6
+    /// walks the requirements (each names its ally), not the allies.
+    offer_base: Vec<u32>,
     batches: Vec<BatchSpan>,
     open_slot: Option<u16>,
     open_reqs: u32,
@@ -814,6 +824,8 @@ struct MonthBatch {
 #[derive(Debug, Default)]
 struct PreparedChunk {
     reqs: Vec<ReqView>,
+    /// Beside `reqs`, as in [`MonthBatch`].
+    excluded: Vec<u64>,
     offers: Vec<Offer>,
     /// Per ally of the chunk: where its requirements and offers end.
     ends: Vec<(u32, u32)>,
@@ -830,6 +842,7 @@ impl Clone for PreparedChunk {
     fn clone(&self) -> Self {
         PreparedChunk {
             reqs: clone_with_capacity(&self.reqs),
+            excluded: clone_with_capacity(&self.excluded),
             offers: clone_with_capacity(&self.offers),
             ends: clone_with_capacity(&self.ends),
             choices: clone_with_capacity(&self.choices),
@@ -843,10 +856,10 @@ impl Clone for MonthBatch {
     fn clone(&self) -> Self {
         MonthBatch {
             reqs: clone_with_capacity(&self.reqs),
+            excluded: clone_with_capacity(&self.excluded),
             offers: clone_with_capacity(&self.offers),
             choices: clone_with_capacity(&self.choices),
-            ally_reqs: clone_with_capacity(&self.ally_reqs),
-            ally_offer_base: clone_with_capacity(&self.ally_offer_base),
+            offer_base: clone_with_capacity(&self.offer_base),
             batches: clone_with_capacity(&self.batches),
             open_slot: self.open_slot,
             open_reqs: self.open_reqs,
@@ -865,10 +878,10 @@ struct BatchSpan {
 impl MonthBatch {
     fn clear(&mut self) {
         self.reqs.clear();
+        self.excluded.clear();
         self.offers.clear();
         self.choices.clear();
-        self.ally_reqs.clear();
-        self.ally_offer_base.clear();
+        self.offer_base.clear();
         self.batches.clear();
         self.open_slot = None;
         self.open_reqs = 0;
@@ -879,88 +892,64 @@ impl MonthBatch {
         self.open_offers
     }
 
-    /// Starts ally i's requirements, opening a new batch if its behaviour
-    /// differs from the previous ally's.
-    fn open(&mut self, i: usize, slot: u16) {
+    /// Starts an ally's requirements, opening a new batch if its behaviour
+    /// differs from the previous ally's (whether or not either has any).
+    fn open(&mut self, slot: u16) {
         if self.open_slot != Some(slot) {
             self.finish();
             self.open_slot = Some(slot);
             self.open_reqs = self.reqs.len() as u32;
             self.open_offers = self.offers.len() as u32;
         }
-        debug_assert_eq!(self.ally_reqs.len(), i);
-        self.ally_reqs.push((self.reqs.len() as u32, 0));
-        self.ally_offer_base.push(self.open_offers);
     }
 
-    fn close_ally(&mut self, i: usize) {
-        let start = self.ally_reqs[i].0;
-        self.ally_reqs[i].1 = self.reqs.len() as u32 - start;
+    /// Ends an ally's requirements (pushed to `reqs` since `open`).
+    fn close_ally(&mut self) {
+        self.offer_base.resize(self.reqs.len(), self.open_offers);
     }
 
-    /// Appends a chunk of allies `first..` that share one behaviour `slot`
-    /// (so one batch): the same entries as `open`, a copy and `close_ally`
-    /// per ally, in bulk.
-    fn append_chunk(&mut self, first: usize, slot: u16, chunk: &PreparedChunk) {
+    /// Appends a chunk of allies that share one behaviour `slot` (so one
+    /// batch): `open`, a copy and `close_ally` per ally, in bulk.
+    fn append_chunk(&mut self, slot: u16, chunk: &PreparedChunk) {
         if chunk.ends.is_empty() {
             return;
         }
-        self.open(first, slot);
-        // `open` pushed the first ally's entry; the others' follow.
-        self.ally_reqs.pop();
-        self.ally_offer_base.pop();
-        let (reqs_at, shift) = (
-            self.reqs.len() as u32,
-            self.offers.len() as u32 - self.open_offers,
-        );
-        let mut r0 = 0;
-        self.ally_reqs.extend(chunk.ends.iter().map(|&(r1, _)| {
-            let entry = (reqs_at + r0, r1 - r0);
-            r0 = r1;
-            entry
-        }));
-        let base = self.open_offers;
-        self.ally_offer_base
-            .extend(std::iter::repeat_n(base, chunk.ends.len()));
+        self.open(slot);
+        let shift = self.offers.len() as u32 - self.open_offers;
         self.reqs.extend(chunk.reqs.iter().map(|r| ReqView {
             offer_start: r.offer_start + shift,
             ..*r
         }));
+        self.excluded.extend_from_slice(&chunk.excluded);
         self.offers.extend_from_slice(&chunk.offers);
         self.choices.resize(self.reqs.len(), OUTSIDE);
+        self.close_ally();
     }
 
     /// Appends a chunk whose choices are made (outside any batch): each
     /// requirement with the one offer it chose (its choice becomes 0), so
     /// the month's other offers are never copied.
-    fn append_chosen(&mut self, first: usize, chunk: &PreparedChunk) {
+    fn append_chosen(&mut self, chunk: &PreparedChunk) {
         self.finish();
+        self.excluded.extend_from_slice(&chunk.excluded);
         let base = self.offers.len() as u32;
-        let mut r0 = 0;
-        for (j, &(r1, _)) in chunk.ends.iter().enumerate() {
-            debug_assert_eq!(self.ally_reqs.len(), first + j);
-            self.ally_reqs.push((self.reqs.len() as u32, r1 - r0));
-            self.ally_offer_base.push(base);
-            for (r, &c) in chunk.reqs[r0 as usize..r1 as usize]
-                .iter()
-                .zip(&chunk.choices[r0 as usize..r1 as usize])
-            {
-                let offer_start = self.offers.len() as u32 - base;
-                let offer_count = if c == OUTSIDE {
-                    0
-                } else {
-                    self.offers
-                        .push(chunk.offers[(r.offer_start + c as u32) as usize]);
-                    1
-                };
-                self.reqs.push(ReqView {
-                    offer_start,
-                    offer_count,
-                    ..*r
-                });
-                self.choices.push(if c == OUTSIDE { OUTSIDE } else { 0 });
-            }
-            r0 = r1;
+        self.offer_base
+            .extend(std::iter::repeat_n(base, chunk.reqs.len()));
+        for (r, &c) in chunk.reqs.iter().zip(&chunk.choices) {
+            let offer_start = self.offers.len() as u32 - base;
+            let offer_count = if c == OUTSIDE {
+                0
+            } else {
+                self.offers
+                    .push(chunk.offers[(r.offer_start + c as u32) as usize]);
+                1
+            };
+            self.reqs.push(ReqView {
+                offer_start,
+                offer_count,
+                ..*r
+            });
+            self.choices.push(if c == OUTSIDE { OUTSIDE } else { 0 });
         }
     }
 
@@ -1377,6 +1366,7 @@ impl World {
         let prepare = |i: usize,
                        ally: &mut AllyState,
                        reqs: &mut Vec<ReqView>,
+                       excluded: &mut Vec<u64>,
                        offers: &mut Vec<Offer>,
                        base: u32| {
             prepare_ally(
@@ -1389,6 +1379,7 @@ impl World {
                 i,
                 ally,
                 reqs,
+                excluded,
                 offers,
                 base,
             )
@@ -1406,6 +1397,7 @@ impl World {
                 .enumerate()
                 .for_each(|(c, (allies, out))| {
                     out.reqs.clear();
+                    out.excluded.clear();
                     out.offers.clear();
                     out.ends.clear();
                     out.choices.clear();
@@ -1413,7 +1405,14 @@ impl World {
                     out.fault = None;
                     for (j, ally) in allies.iter_mut().enumerate() {
                         let i = c * PREPARE_CHUNK + j;
-                        prepare(i, ally, &mut out.reqs, &mut out.offers, 0);
+                        prepare(
+                            i,
+                            ally,
+                            &mut out.reqs,
+                            &mut out.excluded,
+                            &mut out.offers,
+                            0,
+                        );
                         out.ends
                             .push((out.reqs.len() as u32, out.offers.len() as u32));
                     }
@@ -1444,20 +1443,20 @@ impl World {
             for (c, chunk) in chunks.iter().enumerate() {
                 let first = c * PREPARE_CHUNK;
                 if chunk.chosen {
-                    mb.append_chosen(first, chunk);
+                    mb.append_chosen(chunk);
                     continue;
                 }
                 let chunk_slots = &slots[first..first + chunk.ends.len()];
                 if chunk_slots.iter().all(|&s| s == chunk_slots[0]) {
                     // The usual case: the whole chunk in one batch.
-                    mb.append_chunk(first, chunk_slots[0], chunk);
+                    mb.append_chunk(chunk_slots[0], chunk);
                     continue;
                 }
                 let (mut r0, mut o0) = (0, 0);
                 let chunk_start = mb.offers.len() as u32;
                 for (j, &(r1, o1)) in chunk.ends.iter().enumerate() {
                     let i = first + j;
-                    mb.open(i, slots[i]);
+                    mb.open(slots[i]);
                     // Offer starts in the chunk count from `chunk_start`;
                     // in the batch from its start (never past this ally's
                     // first offer, so the sum stays non-negative).
@@ -1467,18 +1466,27 @@ impl World {
                             offer_start: r.offer_start + chunk_start - batch_start,
                             ..*r
                         }));
+                    mb.excluded
+                        .extend_from_slice(&chunk.excluded[r0..r1 as usize]);
                     mb.offers.extend_from_slice(&chunk.offers[o0..o1 as usize]);
                     mb.choices.resize(mb.reqs.len(), OUTSIDE);
-                    mb.close_ally(i);
+                    mb.close_ally();
                     (r0, o0) = (r1 as usize, o1 as usize);
                 }
             }
         } else {
             for (i, ally) in self.allies.iter_mut().enumerate() {
-                mb.open(i, slots[i]);
+                mb.open(slots[i]);
                 let base = mb.batch_offer_start();
-                prepare(i, ally, &mut mb.reqs, &mut mb.offers, base);
-                mb.close_ally(i);
+                prepare(
+                    i,
+                    ally,
+                    &mut mb.reqs,
+                    &mut mb.excluded,
+                    &mut mb.offers,
+                    base,
+                );
+                mb.close_ally();
             }
         }
         mb.finish();
@@ -1506,73 +1514,74 @@ impl World {
     fn place_orders(&mut self, t: i32) {
         // Orders are filed for step 8 only if it can cancel them.
         let cancellable = self.cfg.scenario.model.cancel_prob > 0.0;
-        for i in 0..self.allies.len() {
-            let (start, count) = self.month_batch.ally_reqs[i];
-            let base = self.month_batch.ally_offer_base[i];
-            for k in 0..count as usize {
-                let c = self.month_batch.choices[start as usize + k];
-                if c == OUTSIDE {
-                    continue;
-                }
-                let r = self.month_batch.reqs[start as usize + k];
-                let offer = self.month_batch.offers[(base + r.offer_start + c as u32) as usize];
-                let need = self.allies[i].needs[k];
-                let li = offer.line as usize;
-                let e = self.cfg.lines[li].exporter;
-                let partner = self.partners_active(e, t) && self.cfg.allies[i].priority_partner;
-                let (mean, cv, delay) = self.approval_terms(e, t, partner);
-                let lag = self.lag_terms.draw(&mut self.world_rng, mean, cv);
-                let decide = t + lag.round() as i32;
-                let order = Order {
-                    ally: i as u32,
-                    line: offer.line,
-                    category: need.category,
-                    priority: partner,
-                    status: Status::AwaitingApproval,
-                    size: r.size,
-                    price_index: offer.price_index,
-                    placed: t,
-                    quoted_wait: offer.wait_months,
-                    variant_delay: delay.round() as i32,
-                    produced: 0.0,
-                    excluded: need.excluded,
-                    entry_month: i32::MAX,
-                    ticket: 0,
-                    seq: self.placed_orders,
-                    decided: i32::MIN,
-                    first_delivery: i32::MIN,
-                    delivered_reported: 0.0,
-                };
-                self.placed_orders += 1;
-                let id = match self.free_orders.pop() {
-                    Some(id) => {
-                        self.orders[id as usize] = order;
-                        id
-                    }
-                    None => {
-                        self.orders.push(order);
-                        (self.orders.len() - 1) as u32
-                    }
-                };
-                let line = &mut self.lines[li];
-                line.backlog_foreign += r.size;
-                if partner {
-                    line.backlog_foreign_priority += r.size;
-                }
-                line.ordered += r.size;
-                self.acc[e].orders_tiv += r.size;
-                let limit = self.cfg.allies[i].patience * offer.wait_months;
-                if let Some(due) = overdue_from(t, limit, self.cfg.months).filter(|_| cancellable) {
-                    let seq = self.orders[id as usize].seq;
-                    let entry = OpenOrder {
-                        id,
-                        ally: i as u32,
-                        seq,
-                    };
-                    self.overdue.push(t, due, entry);
-                }
-                self.approvals.push(t, decide, id);
+        // Requirements are in ally order, each ally's in its own order:
+        // placement order.
+        for j in 0..self.month_batch.reqs.len() {
+            let c = self.month_batch.choices[j];
+            if c == OUTSIDE {
+                continue;
             }
+            let r = self.month_batch.reqs[j];
+            let i = r.ally as usize;
+            let base = self.month_batch.offer_base[j];
+            let offer = self.month_batch.offers[(base + r.offer_start + c as u32) as usize];
+            let excluded = self.month_batch.excluded[j];
+            let li = offer.line as usize;
+            let e = self.cfg.lines[li].exporter;
+            let partner = self.partners_active(e, t) && self.cfg.allies[i].priority_partner;
+            let (mean, cv, delay) = self.approval_terms(e, t, partner);
+            let lag = self.lag_terms.draw(&mut self.world_rng, mean, cv);
+            let decide = t + lag.round() as i32;
+            let order = Order {
+                ally: i as u32,
+                line: offer.line,
+                category: r.category as u16,
+                priority: partner,
+                status: Status::AwaitingApproval,
+                size: r.size,
+                price_index: offer.price_index,
+                placed: t,
+                quoted_wait: offer.wait_months,
+                variant_delay: delay.round() as i32,
+                produced: 0.0,
+                excluded,
+                p_deny: self.cfg.exporters[e].deny_base * (1.0 - offer.alignment),
+                entry_month: i32::MAX,
+                ticket: 0,
+                seq: self.placed_orders,
+                decided: i32::MIN,
+                first_delivery: i32::MIN,
+                delivered_reported: 0.0,
+            };
+            self.placed_orders += 1;
+            let id = match self.free_orders.pop() {
+                Some(id) => {
+                    self.orders[id as usize] = order;
+                    id
+                }
+                None => {
+                    self.orders.push(order);
+                    (self.orders.len() - 1) as u32
+                }
+            };
+            let line = &mut self.lines[li];
+            line.backlog_foreign += r.size;
+            if partner {
+                line.backlog_foreign_priority += r.size;
+            }
+            line.ordered += r.size;
+            self.acc[e].orders_tiv += r.size;
+            let limit = self.cfg.allies[i].patience * offer.wait_months;
+            if let Some(due) = overdue_from(t, limit, self.cfg.months).filter(|_| cancellable) {
+                let seq = self.orders[id as usize].seq;
+                let entry = OpenOrder {
+                    id,
+                    ally: i as u32,
+                    seq,
+                };
+                self.overdue.push(t, due, entry);
+            }
+            self.approvals.push(t, decide, id);
         }
     }
 
@@ -1592,8 +1601,7 @@ impl World {
                 let li = o.line as usize;
                 let e = self.cfg.lines[li].exporter;
                 let ally = o.ally as usize;
-                let p_deny =
-                    self.cfg.exporters[e].deny_base * (1.0 - self.cfg.allies[ally].alignment[e]);
+                let p_deny = o.p_deny;
                 let denied = p_deny > 0.0 && self.world_rng.gen::<f64>() < p_deny;
                 let size = o.size;
                 self.orders[id as usize].decided = t;
