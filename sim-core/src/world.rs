@@ -474,6 +474,8 @@ pub struct World {
     month: i32,
     world_rng: ChaCha8Rng,
     allies: Vec<AllyState>,
+    /// Beside `allies`, one each: see [`OverdueMark`].
+    overdue_marks: Vec<OverdueMark>,
     owners: Vec<OwnerState>,
     lines: Vec<LineState>,
     reputation: Vec<f64>,
@@ -520,6 +522,17 @@ pub struct World {
     parallel: Option<bool>,
 }
 
+/// Step 8's view of an ally, kept apart from its state so that the check
+/// passes over the allies with nothing overdue (in a large world, most of
+/// them every month) without touching their state at all.
+#[derive(Debug, Clone, Copy, Default)]
+struct OverdueMark {
+    /// Entries in the ally's overdue list.
+    listed: u32,
+    /// This month's check cancelled some (until they are applied).
+    cancelling: bool,
+}
+
 /// A fork: every buffer keeps the capacity the run it comes from had grown
 /// to ([`clone_with_capacity`]), so that the forked run, like the original
 /// once settled, allocates (almost) nothing (`tests/allocations.rs`).
@@ -531,6 +544,7 @@ impl Clone for World {
             month: self.month,
             world_rng: self.world_rng.clone(),
             allies: self.allies.clone(),
+            overdue_marks: self.overdue_marks.clone(),
             owners: self.owners.clone(),
             lines: clone_with_capacity(&self.lines),
             reputation: self.reputation.clone(),
@@ -1023,6 +1037,7 @@ impl World {
         Ok(World {
             month: start,
             world_rng: stream(seed, StreamId::World),
+            overdue_marks: vec![OverdueMark::default(); cfg.allies.len()],
             allies,
             owners,
             lines,
@@ -1801,26 +1816,46 @@ impl World {
                 let list = &mut self.allies[entry.ally as usize].overdue;
                 let at = list.partition_point(|x| x.seq < entry.seq);
                 list.insert(at, *entry);
+                self.overdue_marks[entry.ally as usize].listed += 1;
             }
         }
         self.overdue.put_back(t, due);
         if p_cancel <= 0.0 {
             // Nothing is ever cancelled, and nothing is drawn.
-            self.allies.iter_mut().for_each(|a| a.overdue.clear());
+            for (ally, mark) in self.allies.iter_mut().zip(&mut self.overdue_marks) {
+                if mark.listed > 0 {
+                    ally.overdue.clear();
+                    mark.listed = 0;
+                }
+            }
             return;
         }
         let orders = &self.orders;
-        let scan = |ally: &mut AllyState| overdue_cancellations(orders, ally, p_cancel);
+        let scan = |(ally, mark): (&mut AllyState, &mut OverdueMark)| {
+            if mark.listed == 0 {
+                return;
+            }
+            overdue_cancellations(orders, ally, p_cancel);
+            mark.listed = ally.overdue.len() as u32;
+            mark.cancelling = !ally.cancelled.is_empty();
+        };
         if self.on_rayon() {
             use rayon::prelude::*;
-            self.allies.par_iter_mut().for_each(scan);
+            self.allies
+                .par_iter_mut()
+                .zip(self.overdue_marks.par_iter_mut())
+                .for_each(scan);
         } else {
-            self.allies.iter_mut().for_each(scan);
+            self.allies
+                .iter_mut()
+                .zip(&mut self.overdue_marks)
+                .for_each(scan);
         }
         for i in 0..self.allies.len() {
-            if self.allies[i].cancelled.is_empty() {
+            if !self.overdue_marks[i].cancelling {
                 continue;
             }
+            self.overdue_marks[i].cancelling = false;
             let cancelled = std::mem::take(&mut self.allies[i].cancelled);
             for &id in &cancelled {
                 self.cancel_order(t, i, id);
