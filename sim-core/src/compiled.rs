@@ -222,6 +222,12 @@ impl Compiled {
             .collect();
 
         let regions = s.regions();
+        let region_index: std::collections::HashMap<&str, usize> = regions
+            .iter()
+            .enumerate()
+            .map(|(k, r)| (r.as_str(), k))
+            .collect();
+        let region_of = |name: &str| region_index.get(name).copied().unwrap_or(0);
         let allies: Vec<AllyParams> = s
             .allies
             .iter()
@@ -255,7 +261,7 @@ impl Compiled {
                     })
                     .collect();
                 AllyParams {
-                    region: regions.iter().position(|r| r == &a.region).unwrap_or(0),
+                    region: region_of(&a.region),
                     import_budget: a.import_budget,
                     mix_cdf,
                     mean_size,
@@ -278,7 +284,7 @@ impl Compiled {
             .events
             .iter()
             .map(|e| {
-                let r = regions.iter().position(|x| x == &e.region).unwrap_or(0);
+                let r = region_of(&e.region);
                 (r, e.factor, e.from_month, e.to_month)
             })
             .collect();

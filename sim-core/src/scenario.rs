@@ -498,14 +498,14 @@ impl Scenario {
 
     /// The allies' regions in order of first appearance: the region index
     /// used by the compiled world and its metrics.
+    /// The allies' regions, each once, in the order they first appear.
     pub fn regions(&self) -> Vec<String> {
-        let mut regions: Vec<String> = Vec::new();
-        for a in &self.allies {
-            if !regions.contains(&a.region) {
-                regions.push(a.region.clone());
-            }
-        }
-        regions
+        let mut seen = std::collections::HashSet::new();
+        self.allies
+            .iter()
+            .filter(|a| seen.insert(a.region.as_str()))
+            .map(|a| a.region.clone())
+            .collect()
     }
 
     pub fn exporter_index(&self, name: &str) -> Option<usize> {

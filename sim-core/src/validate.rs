@@ -206,6 +206,10 @@ fn nearest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> String {
 /// Largest number of exporters: exclusions are a 64-bit set.
 pub const MAX_EXPORTERS: usize = 64;
 
+/// Largest number of regions (allies' distinct `region`s): a shipment in
+/// flight keeps its buyer's region in 16 bits.
+pub const MAX_REGIONS: usize = u16::MAX as usize;
+
 /// The longest run a file may ask for, reported or warm-up: a thousand
 /// years of months. Memory grows with months (a run keeps every reported
 /// month of every exporter), and a mistyped length would otherwise abort on
@@ -315,6 +319,13 @@ pub fn validate(s: &Scenario) -> Result {
         ));
     }
     unique("exporters", s.exporters.iter().map(|e| e.name.as_str()))?;
+    let regions = s.regions().len();
+    if regions > MAX_REGIONS {
+        return Err(ScenarioError::invalid(
+            "allies",
+            format!("the allies name {regions} regions; at most {MAX_REGIONS} are supported"),
+        ));
+    }
     for e in &s.exporters {
         let f = |x: &str| format!("exporters.{}.{x}", e.name);
         non_negative(|| f("approval_mean_months"), e.approval_mean_months)?;
@@ -727,6 +738,28 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn more_regions_than_a_shipment_can_name_are_refused() {
+        let mut s = tiny();
+        let ally = s.allies[0].clone();
+        s.allies = (0..MAX_REGIONS)
+            .map(|k| crate::scenario::Ally {
+                name: format!("A{k}"),
+                region: format!("R{k}"),
+                ..ally.clone()
+            })
+            .collect();
+        assert_eq!(s.regions().len(), MAX_REGIONS);
+        assert!(validate(&s).is_ok(), "{:?}", validate(&s).err());
+        s.allies.push(crate::scenario::Ally {
+            name: "One more".into(),
+            region: "One more".into(),
+            ..ally
+        });
+        let err = validate(&s).expect_err("a region too many").to_string();
+        assert!(err.contains("65536 regions"), "{err}");
     }
 
     #[test]

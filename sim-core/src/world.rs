@@ -120,7 +120,7 @@ struct Queued {
     /// (1 - alpha_i) x p_l: paid to the owner per TIV delivered.
     pay: f64,
     price_index: f64,
-    region: u32,
+    region: u16,
 }
 
 /// A requirement waiting for a supplier (new this month or come back).
@@ -175,19 +175,26 @@ struct OwnerState {
     rng: ChaCha8Rng,
 }
 
+/// One order's output of one month (or a line's domestic output of one
+/// month), on its way: booked when its delivery month comes. That month is
+/// kept once per month's run of a line's shipments
+/// ([`LineState::shipping`]), not in each: in a large world the booking
+/// streams tens of thousands of these a month from memory (they were made
+/// `build_months` earlier), so their size is its cost.
 #[derive(Debug, Clone, Copy)]
 struct Shipment {
-    month: i32,
     order: u32,
-    tiv: f64,
+    region: u16,
     /// The order's first output, and its last.
     first: bool,
     last: bool,
+    tiv: f64,
     /// Of the order (unused for domestic output): see [`Queued`].
     pay: f64,
     price_index: f64,
-    region: u32,
 }
+
+const _: () = assert!(std::mem::size_of::<Shipment>() == 32);
 
 #[derive(Debug, Default)]
 pub struct LineState {
@@ -214,6 +221,10 @@ pub struct LineState {
     /// Unproduced TIV of approved open foreign orders: the order book.
     pub backlog_foreign_approved: f64,
     shipments: VecDeque<Shipment>,
+    /// (delivery month, count) of each month's run of `shipments`, in
+    /// order: the runs at the front whose month has come are due (a later
+    /// run waits behind an earlier one not yet due).
+    shipping: VecDeque<(i32, u32)>,
     /// Tickets handed out to queue entries so far.
     tickets: u64,
     idle_months: u32,
@@ -239,6 +250,7 @@ impl LineState {
             queue: VecDeque::with_capacity(RESERVE_SMALL),
             queue_priority: VecDeque::with_capacity(8),
             shipments: VecDeque::with_capacity(RESERVE_QUEUE),
+            shipping: VecDeque::with_capacity(RESERVE_SMALL),
             started: Vec::with_capacity(RESERVE_SMALL),
             ..LineState::default()
         }
@@ -310,6 +322,7 @@ impl Clone for LineState {
             backlog_foreign_priority: self.backlog_foreign_priority,
             backlog_foreign_approved: self.backlog_foreign_approved,
             shipments: deque_with_capacity(&self.shipments, Clone::clone),
+            shipping: deque_with_capacity(&self.shipping, Clone::clone),
             tickets: self.tickets,
             idle_months: self.idle_months,
             output: self.output,
@@ -1679,7 +1692,7 @@ impl World {
                     taken: 0.0,
                     pay: (1.0 - ap.advance_share) * o.price_index,
                     price_index: o.price_index,
-                    region: ap.region as u32,
+                    region: ap.region as u16,
                 };
                 let line = &mut self.lines[o.line as usize];
                 if o.priority {
@@ -1751,13 +1764,23 @@ impl World {
                 }
                 line.started.clear();
             }
-            // Deliveries due this month: the run of due shipments at the
+            // Deliveries due this month: the runs of due shipments at the
             // front (a later one waits behind an earlier one not yet due),
             // taken in one pass.
+            let mut due = 0;
+            while let Some(&(month, count)) = line.shipping.front() {
+                if month > t {
+                    break;
+                }
+                line.shipping.pop_front();
+                due += count as usize;
+            }
             let by_region = &mut by_region_acc[e * nreg..(e + 1) * nreg];
             let by_category = &mut by_category_acc[e * ncat + lp.category];
-            while let Some(&s) = line.shipments.front().filter(|s| s.month <= t) {
-                line.shipments.pop_front();
+            for _ in 0..due {
+                let Some(s) = line.shipments.pop_front() else {
+                    break;
+                };
                 if s.order == NO_ORDER {
                     *cash += lp.price_index * s.tiv;
                     acc.deliveries_domestic_tiv += s.tiv;
@@ -2189,6 +2212,7 @@ fn produce_line(
     let k = line.capacity;
     let reserve = reserve * k;
     let mut prod = Production {
+        shipped_before: line.shipments.len(),
         line,
         month: t,
         deliver_at: t + build_months,
@@ -2232,6 +2256,8 @@ struct Production<'a> {
     line: &'a mut LineState,
     month: i32,
     deliver_at: i32,
+    /// Shipments in flight before this month's.
+    shipped_before: usize,
     foreign: f64,
     domestic: f64,
     /// Per queue (priority, ordinary): one past the last entry that
@@ -2365,7 +2391,6 @@ impl Production<'_> {
         self.line.produced += take;
         self.foreign += take;
         self.line.shipments.push_back(Shipment {
-            month: self.deliver_at,
             order: q.id,
             tiv: take,
             last,
@@ -2382,7 +2407,6 @@ impl Production<'_> {
     fn finish_month(&mut self) {
         if self.domestic > 0.0 {
             self.line.shipments.push_back(Shipment {
-                month: self.deliver_at,
                 order: NO_ORDER,
                 tiv: self.domestic,
                 first: false,
@@ -2391,6 +2415,10 @@ impl Production<'_> {
                 price_index: 0.0,
                 region: 0,
             });
+        }
+        let made = self.line.shipments.len() - self.shipped_before;
+        if made > 0 {
+            self.line.shipping.push_back((self.deliver_at, made as u32));
         }
         prune_front(&mut self.line.queue_priority, self.gone_end[0]);
         prune_front(&mut self.line.queue, self.gone_end[1]);
