@@ -2505,14 +2505,18 @@ fn threat_and_count<R: RngCore>(
     if nothing_returned && budget > 0.0 && mean_size > 0.0 {
         if let Some((mut lo, mut hi)) = exp_bounds(log_threat) {
             // Rounding is monotonic: the bounds stay bounds through each
-            // positive factor and through lambda_of.
+            // positive factor (and the lower one through lambda_of).
             let mut positive = true;
             for f in factors.clone() {
                 positive &= f > 0.0;
                 lo *= f;
                 hi *= f;
             }
-            let (lambda_lo, lambda_hi) = (lambda_of(lo), lambda_of(hi));
+            // The upper bound by a product, not lambda_of's division: the
+            // rate's division does not wait for the bounds, and the slack
+            // (16 eps) covers the roundings of lambda_of and of the rate.
+            let rate_up = budget / (12.0 * mean_size) * (1.0 + 16.0 * f64::EPSILON);
+            let (lambda_lo, lambda_hi) = (lambda_of(lo), hi * rate_up);
             if positive && lambda_lo > 0.0 && lambda_hi < POISSON_INVERSION_BELOW {
                 let u = open_unit(rng);
                 if surely_zero(u, lambda_hi) {
@@ -2552,20 +2556,20 @@ fn surely_zero(u: f64, lambda: f64) -> bool {
     u <= (1.0 - lambda) * (1.0 - 4.0 * f64::EPSILON)
 }
 
-/// Bounds (lo, hi) on `x.exp()` as computed, without the exponential,
-/// where cheap ones exist (x below 1): e^x >= 1 + x everywhere; e^x <=
-/// 1 / (1 - x) for x < 0 and <= (2 + x) / (2 - x) on [0, 2). Each is
-/// widened by 8 eps (relative) for its own rounding and the
-/// exponential's. `lo` is 0 below x = -1.
+/// Bounds (lo, hi) on `x.exp()` as computed, without the exponential and
+/// without a division (this is on the path of every ally-month), where
+/// cheap ones exist (x below 1): e^x >= 1 + x everywhere; e^x <= 1 + x +
+/// x^2 / 2 for x <= 0 (the Taylor remainder x^3 e^z / 6 is negative), and
+/// <= 1 + x + (e - 2) x^2 <= 1 + x + 3 x^2 / 4 on [0, 1] ((e^x - 1 - x) /
+/// x^2 grows with x, to e - 2 at 1). Each is widened by 8 eps (relative)
+/// for its own rounding and the exponential's. `lo` is 0 below x = -1.
 #[inline]
 fn exp_bounds(x: f64) -> Option<(f64, f64)> {
-    let hi = if x < 0.0 {
-        1.0 / (1.0 - x)
-    } else if x < 1.0 {
-        (2.0 + x) / (2.0 - x)
-    } else {
-        return None; // and NaN
-    };
+    if x.is_nan() || x >= 1.0 {
+        return None;
+    }
+    let k = if x < 0.0 { 0.5 } else { 0.75 };
+    let hi = 1.0 + x * (1.0 + k * x);
     let lo = if x > -1.0 { 1.0 + x } else { 0.0 };
     Some((
         lo * (1.0 - 8.0 * f64::EPSILON),
