@@ -67,6 +67,15 @@ pub struct AllyParams {
     pub priority_partner: bool,
 }
 
+/// An ally's terms for its orders (a copy of part of [`AllyParams`]).
+#[derive(Debug, Clone, Copy)]
+pub struct OrderTerms {
+    pub patience: f64,
+    pub advance_share: f64,
+    pub region: u32,
+    pub priority_partner: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Compiled {
     pub scenario: Scenario,
@@ -88,6 +97,9 @@ pub struct Compiled {
     pub allies: Vec<AllyParams>,
     /// `allies[i].taste` for all i, contiguous for behaviour batches.
     pub tastes: Vec<crate::behaviour::Taste>,
+    /// What step 6 reads of `allies[i]` for each order, contiguous: in a
+    /// large world the full parameters are a cache miss an order.
+    pub order_terms: Vec<OrderTerms>,
     pub regions: Vec<String>,
     /// (region, factor, from, to).
     pub events: Vec<(usize, f64, i32, i32)>,
@@ -222,7 +234,7 @@ impl Compiled {
             .collect();
 
         let regions = s.regions();
-        let region_index: std::collections::HashMap<&str, usize> = regions
+        let region_index: std::collections::BTreeMap<&str, usize> = regions
             .iter()
             .enumerate()
             .map(|(k, r)| (r.as_str(), k))
@@ -289,8 +301,18 @@ impl Compiled {
             })
             .collect();
         let tastes = allies.iter().map(|a: &AllyParams| a.taste).collect();
+        let order_terms = allies
+            .iter()
+            .map(|a| OrderTerms {
+                patience: a.patience,
+                advance_share: a.advance_share,
+                region: a.region as u32,
+                priority_partner: a.priority_partner,
+            })
+            .collect();
         Compiled {
             tastes,
+            order_terms,
             scenario: s.clone(),
             warmup,
             months: s.months as i32,

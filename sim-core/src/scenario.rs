@@ -500,7 +500,7 @@ impl Scenario {
     /// used by the compiled world and its metrics.
     /// The allies' regions, each once, in the order they first appear.
     pub fn regions(&self) -> Vec<String> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = std::collections::BTreeSet::new();
         self.allies
             .iter()
             .filter(|a| seen.insert(a.region.as_str()))

@@ -1556,7 +1556,8 @@ impl World {
             let excluded = self.month_batch.excluded[j];
             let li = offer.line as usize;
             let e = self.cfg.lines[li].exporter;
-            let partner = self.partners_active(e, t) && self.cfg.allies[i].priority_partner;
+            let terms = self.cfg.order_terms[i];
+            let partner = self.partners_active(e, t) && terms.priority_partner;
             let (mean, cv, delay) = self.approval_terms(e, t, partner);
             let lag = self.lag_terms.draw(&mut self.world_rng, mean, cv);
             let decide = t + lag.round() as i32;
@@ -1599,7 +1600,7 @@ impl World {
             }
             line.ordered += r.size;
             self.acc[e].orders_tiv += r.size;
-            let limit = self.cfg.allies[i].patience * offer.wait_months;
+            let limit = terms.patience * offer.wait_months;
             if let Some(due) = overdue_from(t, limit, self.cfg.months).filter(|_| cancellable) {
                 let seq = self.orders[id as usize].seq;
                 let entry = OpenOrder {
@@ -1656,7 +1657,7 @@ impl World {
                     let o = &mut self.orders[id as usize];
                     o.status = Status::AwaitingEntry;
                     line.backlog_foreign_approved += size;
-                    let advance = self.cfg.allies[ally].advance_share * size * o.price_index;
+                    let advance = self.cfg.order_terms[ally].advance_share * size * o.price_index;
                     self.owners[self.cfg.lines[li].owner].cash += advance;
                     let entry = t + o.variant_delay;
                     self.entries.push(t, entry, id);
@@ -1676,7 +1677,7 @@ impl World {
                 o.status = Status::Queued;
                 o.entry_month = t;
                 let lp = &self.cfg.lines[o.line as usize];
-                let ap = &self.cfg.allies[o.ally as usize];
+                let ap = self.cfg.order_terms[o.ally as usize];
                 let line = &mut self.lines[o.line as usize];
                 o.ticket = line.tickets;
                 line.tickets += 1;
