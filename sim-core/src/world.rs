@@ -523,6 +523,8 @@ pub struct World {
     month_batch: MonthBatch,
     /// The parallel decide's output, one per [`PREPARE_CHUNK`] allies.
     prepared_chunks: Vec<PreparedChunk>,
+    /// Step 6's scratch: the statuses of the orders it decides or enters.
+    statuses: Vec<Status>,
     /// Investment scratch buffers, reused.
     invest_views: Vec<LineView>,
     invest_tranches: Vec<f64>,
@@ -578,6 +580,7 @@ impl Clone for World {
             rows: clone_with_capacity(&self.rows),
             month_batch: self.month_batch.clone(),
             prepared_chunks: self.prepared_chunks.clone(),
+            statuses: clone_with_capacity(&self.statuses),
             invest_views: clone_with_capacity(&self.invest_views),
             invest_tranches: clone_with_capacity(&self.invest_tranches),
             lag_terms: self.lag_terms,
@@ -728,6 +731,14 @@ fn overdue_cancellations(orders: &[Order], ally: &mut AllyState, p_cancel: f64) 
         cancelled.push(entry.id);
         false
     });
+}
+
+/// The statuses of orders `ids`, in one pass before the pass that acts on
+/// them: the loads are independent, so in a large world the misses on the
+/// order table overlap instead of coming one at a time.
+fn gather_statuses(orders: &[Order], ids: &[u32], statuses: &mut Vec<Status>) {
+    statuses.clear();
+    statuses.extend(ids.iter().map(|&id| orders[id as usize].status));
 }
 
 /// Nothing produced yet: awaiting approval or entry, or queued.
@@ -1072,6 +1083,7 @@ impl World {
             rows: vec![ExporterMonth::default(); nexp],
             month_batch: MonthBatch::default(),
             prepared_chunks: Vec::new(),
+            statuses: Vec::with_capacity(RESERVE_QUEUE),
             invest_views: Vec::new(),
             invest_tranches: Vec::new(),
             lag_terms: LagTerms::default(),
@@ -1619,10 +1631,12 @@ impl World {
     #[inline(never)] // a phase of the month: one frame each in a profile
     fn decide_approvals(&mut self, t: i32) {
         let ids = self.approvals.take(t);
+        let mut statuses = std::mem::take(&mut self.statuses);
+        gather_statuses(&self.orders, &ids, &mut statuses);
         {
-            for &id in &ids {
+            for (&id, &status) in ids.iter().zip(&statuses) {
                 let o = &self.orders[id as usize];
-                if o.status != Status::AwaitingApproval {
+                if status != Status::AwaitingApproval {
                     // Cancelled while waiting: this was its last reference.
                     self.ended_orders.push(id);
                     continue;
@@ -1666,10 +1680,11 @@ impl World {
         }
         self.approvals.put_back(t, ids);
         let ids = self.entries.take(t);
+        gather_statuses(&self.orders, &ids, &mut statuses);
         {
-            for &id in &ids {
+            for (&id, &status) in ids.iter().zip(&statuses) {
                 let o = &mut self.orders[id as usize];
-                if o.status != Status::AwaitingEntry {
+                if status != Status::AwaitingEntry {
                     // Cancelled while waiting: this was its last reference.
                     self.ended_orders.push(id);
                     continue;
@@ -1704,6 +1719,7 @@ impl World {
             }
         }
         self.entries.put_back(t, ids);
+        self.statuses = statuses;
     }
 
     /// Step 7 (and step 9 on each completion). Each line's production
