@@ -487,8 +487,10 @@ pub struct World {
     month: i32,
     world_rng: ChaCha8Rng,
     allies: Vec<AllyState>,
-    /// Beside `allies`, one each: see [`OverdueMark`].
-    overdue_marks: Vec<OverdueMark>,
+    /// Beside `allies`: how many entries each ally's overdue list holds, so
+    /// step 8 passes over allies with nothing overdue (in a large world,
+    /// most of them every month) without touching their state at all.
+    overdue_listed: Vec<u32>,
     owners: Vec<OwnerState>,
     lines: Vec<LineState>,
     reputation: Vec<f64>,
@@ -537,17 +539,6 @@ pub struct World {
     parallel: Option<bool>,
 }
 
-/// Step 8's view of an ally, kept apart from its state so that the check
-/// passes over the allies with nothing overdue (in a large world, most of
-/// them every month) without touching their state at all.
-#[derive(Debug, Clone, Copy, Default)]
-struct OverdueMark {
-    /// Entries in the ally's overdue list.
-    listed: u32,
-    /// This month's check cancelled some (until they are applied).
-    cancelling: bool,
-}
-
 /// A fork: every buffer keeps the capacity the run it comes from had grown
 /// to ([`clone_with_capacity`]), so that the forked run, like the original
 /// once settled, allocates (almost) nothing (`tests/allocations.rs`).
@@ -559,7 +550,7 @@ impl Clone for World {
             month: self.month,
             world_rng: self.world_rng.clone(),
             allies: self.allies.clone(),
-            overdue_marks: self.overdue_marks.clone(),
+            overdue_listed: self.overdue_listed.clone(),
             owners: self.owners.clone(),
             lines: clone_with_capacity(&self.lines),
             reputation: self.reputation.clone(),
@@ -1061,7 +1052,7 @@ impl World {
         Ok(World {
             month: start,
             world_rng: stream(seed, StreamId::World),
-            overdue_marks: vec![OverdueMark::default(); cfg.allies.len()],
+            overdue_listed: vec![0; cfg.allies.len()],
             allies,
             owners,
             lines,
@@ -1573,6 +1564,7 @@ impl World {
             let (mean, cv, delay) = self.approval_terms(e, t, partner);
             let lag = self.lag_terms.draw(&mut self.world_rng, mean, cv);
             let decide = t + lag.round() as i32;
+            let seq = self.placed_orders;
             let order = Order {
                 ally: i as u32,
                 line: offer.line,
@@ -1589,7 +1581,7 @@ impl World {
                 p_deny: self.cfg.exporters[e].deny_base * (1.0 - offer.alignment),
                 entry_month: i32::MAX,
                 ticket: 0,
-                seq: self.placed_orders,
+                seq,
                 decided: i32::MIN,
                 first_delivery: i32::MIN,
                 delivered_reported: 0.0,
@@ -1614,7 +1606,6 @@ impl World {
             self.acc[e].orders_tiv += r.size;
             let limit = terms.patience * offer.wait_months;
             if let Some(due) = overdue_from(t, limit, self.cfg.months).filter(|_| cancellable) {
-                let seq = self.orders[id as usize].seq;
                 let entry = OpenOrder {
                     id,
                     ally: i as u32,
@@ -1856,41 +1847,36 @@ impl World {
                 let list = &mut self.allies[entry.ally as usize].overdue;
                 let at = list.partition_point(|x| x.seq < entry.seq);
                 list.insert(at, *entry);
-                self.overdue_marks[entry.ally as usize].listed += 1;
+                self.overdue_listed[entry.ally as usize] += 1;
             }
         }
         self.overdue.put_back(t, due);
         if p_cancel <= 0.0 {
             // Nothing is ever cancelled, and nothing is drawn.
-            for (ally, mark) in self.allies.iter_mut().zip(&mut self.overdue_marks) {
-                if mark.listed > 0 {
+            for (ally, listed) in self.allies.iter_mut().zip(&mut self.overdue_listed) {
+                if *listed > 0 {
                     ally.overdue.clear();
-                    mark.listed = 0;
+                    *listed = 0;
                 }
             }
             return;
         }
-        let orders = &self.orders;
-        let scan = |(ally, mark): (&mut AllyState, &mut OverdueMark)| {
-            if mark.listed == 0 {
-                return;
-            }
-            overdue_cancellations(orders, ally, p_cancel);
-            mark.listed = ally.overdue.len() as u32;
-            mark.cancelling = !ally.cancelled.is_empty();
-        };
-        // In sequence even in a large world: only allies with something
-        // overdue do any work, and at K = 100 a fork-join here cost more
-        // than it saved (2 threads: 190 ms a run with it, 183-190 without).
-        self.allies
-            .iter_mut()
-            .zip(&mut self.overdue_marks)
-            .for_each(scan);
+        // One pass, in ally order, even in a large world: only allies with
+        // something overdue do any work, and at K = 100 a parallel scan's
+        // fork-join cost more than it saved (2 threads: 190 ms a run with
+        // it, 183-190 without). An ally's cancellations touch only its own
+        // orders, so applying them before the next ally's draws changes
+        // nothing those draws see.
         for i in 0..self.allies.len() {
-            if !self.overdue_marks[i].cancelling {
+            if self.overdue_listed[i] == 0 {
                 continue;
             }
-            self.overdue_marks[i].cancelling = false;
+            let ally = &mut self.allies[i];
+            overdue_cancellations(&self.orders, ally, p_cancel);
+            self.overdue_listed[i] = ally.overdue.len() as u32;
+            if ally.cancelled.is_empty() {
+                continue;
+            }
             let cancelled = std::mem::take(&mut self.allies[i].cancelled);
             for &id in &cancelled {
                 self.cancel_order(t, i, id);
