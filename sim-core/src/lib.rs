@@ -17,6 +17,7 @@ pub mod compose;
 pub mod error;
 pub mod ledger;
 pub mod metrics;
+mod prefetch;
 pub mod rng;
 pub mod run;
 pub mod scenario;

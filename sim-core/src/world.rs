@@ -35,6 +35,7 @@ use crate::compiled::Compiled;
 use crate::error::RunError;
 use crate::ledger::{OrderRecord, Outcome};
 use crate::metrics::{ExporterMonth, Recorder};
+use crate::prefetch::{prefetch, AHEAD};
 use crate::rng::{stream, StreamId};
 use crate::scenario::{OwnerKind, Tier};
 
@@ -54,6 +55,12 @@ const PREPARE_CHUNK: usize = 128;
 
 const NO_ORDER: u32 = u32::MAX;
 
+/// An order table of at least this many slots (104 bytes each: 1.7 MB) is
+/// taken to be out of cache: placement then asks for the slots it will
+/// write a few orders ahead (see `prefetch`). Below it the hint would cost
+/// its instructions for nothing.
+const FAR_ORDERS: usize = 16_384;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     AwaitingApproval,
@@ -65,37 +72,59 @@ pub enum Status {
     Denied,
 }
 
+/// One order, in a slot of the order table. `repr(C)`, widest fields
+/// first: 104 bytes without padding, and [`Order::prefetch`] knows which
+/// fields reach its last byte.
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub struct Order {
-    pub ally: u32,
-    pub line: u32,
-    pub category: u16,
-    pub priority: bool,
-    pub status: Status,
     pub size: f64,
     pub price_index: f64,
-    pub placed: i32,
     pub quoted_wait: f64,
-    /// V_e in force when placed.
-    pub variant_delay: i32,
     pub produced: f64,
     pub excluded: u64,
     /// Its denial probability, deny_base_e x (1 - a(e, i)), worked out at
     /// placement (where the offer carries a(e, i)) so that step 6's
     /// decision reads no ally.
     pub p_deny: f64,
-    /// Month the order joined its line's queue.
-    pub entry_month: i32,
     /// Its place in its line's queue (see [`Queued::ticket`]).
     ticket: u64,
     /// Placement order over the run (slots are reused; this is not).
     pub seq: u64,
+    /// TIV delivered in reported months (kept only with a ledger).
+    pub delivered_reported: f64,
+    pub ally: u32,
+    pub line: u32,
+    pub placed: i32,
+    /// V_e in force when placed.
+    pub variant_delay: i32,
+    /// Month the order joined its line's queue.
+    pub entry_month: i32,
     /// Month of the approval decision (`i32::MIN` before it).
     pub decided: i32,
     /// Month of the first delivery (`i32::MIN` before it).
     pub first_delivery: i32,
-    /// TIV delivered in reported months (kept only with a ledger).
-    pub delivered_reported: f64,
+    pub category: u16,
+    pub priority: bool,
+    pub status: Status,
+}
+
+const _: () = assert!(
+    std::mem::size_of::<Order>() == 104
+        && std::mem::offset_of!(Order, ticket) == 48
+        && std::mem::offset_of!(Order, status) == 103
+);
+
+impl Order {
+    /// Asks for the cache lines of this order: 104 bytes meet at most
+    /// three lines, and the fields at offsets 0, 48 and 103 lie in each of
+    /// them (no two more than 64 bytes apart).
+    #[inline(always)]
+    fn prefetch(&self) {
+        prefetch(&self.size);
+        prefetch(&self.ticket);
+        prefetch(&self.status);
+    }
 }
 
 /// An order in its line's foreign queue, with what production and delivery
@@ -1545,6 +1574,14 @@ impl World {
     fn place_orders(&mut self, t: i32) {
         // Orders are filed for step 8 only if it can cancel them.
         let cancellable = self.cfg.scenario.model.cancel_prob > 0.0;
+        // Each order goes into a free slot, a random one in a large table:
+        // the first few are asked for now, the rest a few orders ahead.
+        let far = self.orders.len() >= FAR_ORDERS;
+        if far {
+            for &id in self.free_orders.iter().rev().take(AHEAD) {
+                self.orders[id as usize].prefetch();
+            }
+        }
         // Requirements are in ally order, each ally's in its own order:
         // placement order.
         for j in 0..self.month_batch.reqs.len() {
@@ -1587,6 +1624,12 @@ impl World {
                 delivered_reported: 0.0,
             };
             self.placed_orders += 1;
+            if far {
+                if let Some(k) = self.free_orders.len().checked_sub(AHEAD + 1) {
+                    // The slot this month's placement reaches AHEAD orders on.
+                    self.orders[self.free_orders[k] as usize].prefetch();
+                }
+            }
             let id = match self.free_orders.pop() {
                 Some(id) => {
                     self.orders[id as usize] = order;
