@@ -1,10 +1,11 @@
-//! A cache hint for the few random accesses of a month.
+//! A cache hint for a month's random accesses to the order table.
 //!
-//! In a large world the order table does not fit in cache, and the
-//! sequential phases (placement, booking, cancellation) each touch a few
-//! orders a requirement at random slots: one miss to memory each, taken in
-//! turn. Asking for the slots a few orders ahead lets those misses overlap.
-//! A hint changes no value; where it is not available it is nothing.
+//! In a large world the order table does not fit in cache, and placement
+//! writes each new order into a free slot at random: one miss to memory an
+//! order, taken in turn. Asking for the slots a few orders ahead lets those
+//! misses overlap (booking and cancellation were tried too and gained
+//! nothing measurable, so they do not ask). A hint changes no value; where
+//! it is not available it is nothing.
 
 /// Asks for the cache line holding `x`.
 #[inline(always)]
