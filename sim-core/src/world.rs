@@ -1814,33 +1814,28 @@ impl World {
         // 90 to 78 ms a run).
         use rayon::prelude::*;
         let per_stage = lines.len().div_ceil(PIPELINE_STAGES).max(1);
-        let mut rest: &mut [LineState] = lines;
-        let mut booked: &mut [LineState] = &mut [];
-        let (mut start, mut booked_start) = (0, 0);
-        loop {
-            let take = per_stage.min(rest.len());
-            let (stage, tail) = std::mem::take(&mut rest).split_at_mut(take);
-            let booking = &mut booking;
+        let mut booked: (usize, &mut [LineState]) = (0, &mut []);
+        for (k, stage) in lines.chunks_mut(per_stage).enumerate() {
+            let start = k * per_stage;
+            let (booked_start, booked_lines) = booked;
             rayon::join(
                 || {
                     stage
                         .par_iter_mut()
                         .enumerate()
-                        .for_each(|(k, line)| produce(start + k, line))
+                        .for_each(|(j, line)| produce(start + j, line))
                 },
                 || {
-                    for (k, line) in booked.iter_mut().enumerate() {
-                        booking.book(booked_start + k, line);
+                    for (j, line) in booked_lines.iter_mut().enumerate() {
+                        booking.book(booked_start + j, line);
                     }
                 },
             );
-            if stage.is_empty() {
-                break;
-            }
-            booked_start = start;
-            start += stage.len();
-            booked = stage;
-            rest = tail;
+            booked = (start, stage);
+        }
+        let (booked_start, booked_lines) = booked;
+        for (j, line) in booked_lines.iter_mut().enumerate() {
+            booking.book(booked_start + j, line);
         }
     }
 
